@@ -1,0 +1,84 @@
+package plots_test
+
+import (
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/gosimcne/gosimcne/plots"
+)
+
+// embedding returns a toy 2-D embedding: three rings of 100 points, one per
+// class, as flat row-major [N,2] data (how a GoMLX [N,2] tensor's flat data
+// comes out).
+func embedding() (xy []float32, labels []int, names []string) {
+	for c := 0; c < 3; c++ {
+		cx := 10 * float64(c)
+		for j := 0; j < 100; j++ {
+			a := 2 * math.Pi * float64(j) / 100
+			r := 1 + 0.3*math.Sin(7*a)
+			xy = append(xy, float32(cx+r*math.Cos(a)), float32(r*math.Sin(a)))
+			labels = append(labels, c)
+		}
+	}
+	return xy, labels, []string{"cat", "dog", "ship"}
+}
+
+func ExampleMap() {
+	xy, labels, names := embedding()
+	fig, err := plots.Map(xy, labels, names, plots.Title("Toy map"), plots.Size(600, 400))
+	if err != nil {
+		log.Fatal(err)
+	}
+	dir, _ := os.MkdirTemp("", "plots")
+	defer os.RemoveAll(dir)
+	// PNG or SVG by extension. In a GoNB notebook use fig.Display() instead.
+	if err := fig.Save(filepath.Join(dir, "map.png")); err != nil {
+		log.Fatal(err)
+	}
+	if err := fig.Save(filepath.Join(dir, "map.svg")); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(fig.Width(), fig.Height())
+	// Output: 600 400
+}
+
+func ExampleFindOutliers() {
+	xy, labels, names := embedding()
+	// Relabel two points of the "cat" ring as "ship": they now disagree
+	// with all their map neighbours.
+	labels[10], labels[60] = 2, 2
+	outliers, err := plots.FindOutliers(xy, labels, plots.TopN(2), plots.K(5))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, o := range outliers {
+		fmt.Printf("#%d: point %d labelled %s, neighbours say %s (%d/%d)\n",
+			o.Rank, o.Index, names[o.Label], names[o.NeighborLabel], o.NeighborVotes, o.K)
+	}
+	// The map with the outliers ringed and numbered:
+	if _, err := plots.Map(xy, labels, names, plots.HighlightOutliers(outliers)); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// #1: point 10 labelled ship, neighbours say cat (5/5)
+	// #2: point 60 labelled ship, neighbours say cat (5/5)
+}
+
+func ExampleInteractive() {
+	xy, labels, names := embedding()
+	// Add plots.Images(dataset) to see each point's image on hover.
+	page, err := plots.Interactive(xy, labels, names, plots.Title("Toy map"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	path := filepath.Join(os.TempDir(), "toy-map.html")
+	if err := page.Save(path); err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(path)
+	fmt.Println(len(page.HTML()) < 100_000)
+	// Output: true
+}

@@ -1,0 +1,116 @@
+//go:build unix
+
+package plots
+
+import (
+	"bytes"
+	"encoding/gob"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
+)
+
+// TestDisplayInNotebook plays GoNB's side of the pipes that gonbui writes
+// to (two FIFOs named by $GONB_PIPE and $GONB_PIPE_BACK) and checks what
+// Display sends: a PNG for figures, an iframe for the page.
+func TestDisplayInNotebook(t *testing.T) {
+	if gonbui.IsNotebook {
+		t.Skip("already in a notebook")
+	}
+	dir := t.TempDir()
+	toGoNB, fromGoNB := filepath.Join(dir, "pipe"), filepath.Join(dir, "back")
+	for _, p := range []string{toGoNB, fromGoNB} {
+		if err := syscall.Mkfifo(p, 0o600); err != nil {
+			t.Skipf("cannot make FIFO: %v", err)
+		}
+	}
+	t.Setenv(protocol.GONB_PIPE_ENV, toGoNB)
+	t.Setenv(protocol.GONB_PIPE_BACK_ENV, fromGoNB)
+	msgs := make(chan *protocol.DisplayData, 10)
+	go func() { // GoNB: read display messages.
+		f, err := os.Open(toGoNB)
+		if err != nil {
+			close(msgs)
+			return
+		}
+		dec := gob.NewDecoder(f)
+		for {
+			var d protocol.DisplayData
+			if dec.Decode(&d) != nil {
+				close(msgs)
+				return
+			}
+			msgs <- &d
+		}
+	}()
+	back := make(chan *os.File, 1)
+	go func() { // GoNB: hold the back pipe open.
+		f, _ := os.OpenFile(fromGoNB, os.O_WRONLY, 0)
+		back <- f
+	}()
+	recv := func() *protocol.DisplayData {
+		t.Helper()
+		select {
+		case d, ok := <-msgs:
+			if !ok {
+				t.Fatal("display pipe closed")
+			}
+			return d
+		case <-time.After(20 * time.Second):
+			t.Fatal("nothing displayed after 20 s")
+		}
+		return nil
+	}
+	gonbui.IsNotebook = true
+	defer func() { gonbui.IsNotebook = false }()
+
+	xy, labels, names := blobs(3, 40, 71)
+	f, err := Map(xy, labels, names, Size(300, 200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path, err := f.Display(); err != nil || path != "" {
+		t.Fatalf("Display in notebook: %q, %v", path, err)
+	}
+	d := recv()
+	b, ok := d.Data[protocol.MIMEImagePNG].([]byte)
+	if !ok {
+		t.Fatalf("figure sent as %v, want image/png", d.Data)
+	}
+	if img, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Errorf("PNG sent does not decode: %v", err)
+	} else if img.Bounds().Dx() != 300 {
+		t.Errorf("PNG sent is %v, want 300 wide", img.Bounds())
+	}
+	if _, err := f.DisplaySVG(); err != nil {
+		t.Fatal(err)
+	}
+	d = recv()
+	if s, _ := d.Data[protocol.MIMETextHTML].(string); !strings.HasPrefix(s, "<div><svg") {
+		t.Errorf("SVG sent as %.60q", s)
+	}
+	p, err := Interactive(xy, labels, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path, err := p.Display(); err != nil || path != "" {
+		t.Fatalf("page Display in notebook: %q, %v", path, err)
+	}
+	d = recv()
+	if s, _ := d.Data[protocol.MIMETextHTML].(string); !strings.HasPrefix(s, "<iframe srcdoc=") {
+		t.Errorf("page sent as %.60q", s)
+	}
+	if err := gonbui.Error(); err != nil {
+		t.Errorf("gonbui error: %v", err)
+	}
+	if f := <-back; f != nil {
+		defer f.Close()
+	}
+}

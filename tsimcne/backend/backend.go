@@ -1,0 +1,119 @@
+// Package backend chooses the GoMLX backend that gosimcne computes on.
+//
+// The default is GoMLX's pure-Go backend ("go", package simplego), which
+// needs nothing but Go. XLA through PJRT (CPU or CUDA GPUs) is linked only
+// when the program is built with the "xla" build tag, and selected with the
+// GOMLX_BACKEND environment variable, e.g.
+//
+//	go build -tags xla ./cmd/tsimcne
+//	GOMLX_BACKEND=xla:cuda ./tsimcne train ...
+//
+// Without the tag the binaries build in seconds and never try to download a
+// PJRT plugin; asking for "xla" then fails with an error that says how to
+// rebuild.
+package backend
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+)
+
+// EnvVar is the environment variable that selects the backend, shared with
+// GoMLX: "go" (default), "go:<options>", "xla:cpu", "xla:cuda", ...
+const EnvVar = backends.ConfigEnvVar
+
+// DefaultConfig is the backend configuration used when EnvVar is unset.
+//
+// parallelism=-1 lets the pure-Go backend start a goroutine per ready op:
+// it was the fastest setting measured on 2 cores and avoids a deadlock seen
+// with the default worker pool on large graphs (see BENCHMARKS.md).
+const DefaultConfig = simplego.BackendName + ":parallelism=-1"
+
+// xlaLinked is set by xla.go when the program is built with -tags xla.
+var xlaLinked bool
+
+var (
+	mu     sync.Mutex
+	cached backends.Backend
+)
+
+// Config returns the backend configuration in effect: EnvVar if set, else
+// DefaultConfig.
+func Config() string {
+	if c := strings.TrimSpace(os.Getenv(EnvVar)); c != "" {
+		return c
+	}
+	return DefaultConfig
+}
+
+// New returns a new backend for the configuration in effect (see Config).
+func New() (backends.Backend, error) {
+	return NewWithConfig(Config())
+}
+
+// NewWithConfig returns a new backend for config ("name" or "name:options").
+func NewWithConfig(config string) (backends.Backend, error) {
+	name := config
+	if i := strings.Index(config, ":"); i >= 0 {
+		name = config[:i]
+	}
+	if name == "xla" && !xlaLinked {
+		return nil, fmt.Errorf("backend %q: this binary was built without XLA; rebuild with `go build -tags xla` "+
+			"(and a PJRT plugin, see README \"GPU\"), or unset %s to use the pure-Go backend", config, EnvVar)
+	}
+	b, err := newQuietly(config)
+	if err != nil {
+		return nil, fmt.Errorf("creating GoMLX backend %q: %w", config, err)
+	}
+	return b, nil
+}
+
+// newQuietly creates the backend with os.Stdout pointed at /dev/null: the
+// pure-Go backend prints a line on stdout when given options, which would
+// otherwise land in notebook cells and in the output of piped commands.
+func newQuietly(config string) (backends.Backend, error) {
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return backends.NewWithConfig(config)
+	}
+	saved := os.Stdout
+	os.Stdout = devNull
+	defer func() {
+		os.Stdout = saved
+		_ = devNull.Close()
+	}()
+	return backends.NewWithConfig(config)
+}
+
+// Default returns a process-wide backend for the configuration in effect,
+// created on first use and shared afterwards.
+func Default() (backends.Backend, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if cached != nil {
+		return cached, nil
+	}
+	b, err := New()
+	if err != nil {
+		return nil, err
+	}
+	cached = b
+	return b, nil
+}
+
+// MustDefault is Default for programs and notebooks: it panics on error.
+func MustDefault() backends.Backend {
+	b, err := Default()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// XLALinked reports whether this binary was built with the XLA backend.
+func XLALinked() bool { return xlaLinked }
