@@ -1,0 +1,132 @@
+package tsimcne
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+)
+
+// checkpointFiles returns the base names (without extension) of the
+// checkpoints in dir, oldest first.
+func checkpointFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() && strings.HasPrefix(n, "checkpoint-") && strings.HasSuffix(n, checkpoints.JsonNameSuffix) {
+			names = append(names, strings.TrimSuffix(n, checkpoints.JsonNameSuffix))
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func hasCheckpoint(dir string) (bool, error) {
+	names, err := checkpointFiles(dir)
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	return len(names) > 0, err
+}
+
+// openCheckpoints attaches a checkpoint handler to the model's context,
+// loading the newest checkpoint in Config.CheckpointDir if there is one.
+//
+// GoMLX writes a checkpoint's data file and then its JSON file without an
+// atomic rename, so a run killed while saving can leave a damaged newest
+// checkpoint. It is then moved aside (suffix ".damaged") and the previous
+// one loaded: Config.KeepCheckpoints is 2 by default for this reason.
+func (m *Model) openCheckpoints() error {
+	dir := m.cfg.CheckpointDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("checkpoint folder: %w", err)
+	}
+	cfgPath := filepath.Join(dir, ConfigFileName)
+	old, err := LoadConfig(cfgPath)
+	switch {
+	case err == nil:
+		if diff := m.cfg.diffTraining(old); len(diff) > 0 {
+			return fmt.Errorf("checkpoint folder %s holds a run with other settings (%s); "+
+				"use another folder, or the same settings to resume", dir, strings.Join(diff, "; "))
+		}
+	case !os.IsNotExist(unwrapAll(err)):
+		return fmt.Errorf("checkpoint folder %s: %w", dir, err)
+	}
+	for {
+		h, err := checkpoints.Build(m.ctx).Dir(dir).Keep(m.cfg.KeepCheckpoints).Done()
+		if err == nil {
+			m.ckpt = h
+			break
+		}
+		names, lerr := checkpointFiles(dir)
+		if lerr != nil || len(names) == 0 {
+			return fmt.Errorf("loading checkpoint from %s: %w", dir, err)
+		}
+		newest := filepath.Join(dir, names[len(names)-1])
+		m.printf("checkpoint %s is damaged (%v); moving it aside and loading the previous one\n",
+			filepath.Base(newest), err)
+		for _, ext := range []string{checkpoints.JsonNameSuffix, checkpoints.BinDataSuffix} {
+			if rerr := os.Rename(newest+ext, newest+ext+".damaged"); rerr != nil && !os.IsNotExist(rerr) {
+				return fmt.Errorf("moving damaged checkpoint aside: %w", rerr)
+			}
+		}
+	}
+	return SaveConfig(m.cfg, cfgPath)
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		next := u.Unwrap()
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// saveCheckpoint writes a checkpoint if a folder is configured.
+func (m *Model) saveCheckpoint() error {
+	if m.ckpt == nil {
+		return nil
+	}
+	if err := m.ckpt.Save(); err != nil {
+		return fmt.Errorf("saving checkpoint in %s: %w", m.cfg.CheckpointDir, err)
+	}
+	return nil
+}
+
+// Save writes a checkpoint of the model (weights, optimizer state, training
+// position) and its config.json to dir, which becomes the model's
+// checkpoint folder.
+func (m *Model) Save(dir string) error {
+	if m.ckpt != nil && filepath.Clean(dir) == filepath.Clean(m.cfg.CheckpointDir) {
+		return m.saveCheckpoint()
+	}
+	if names, _ := checkpointFiles(dir); len(names) > 0 {
+		return fmt.Errorf("Save: %s already holds checkpoints; choose an empty folder", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("Save: %w", err)
+	}
+	h, err := checkpoints.Build(m.ctx).Dir(dir).Keep(m.cfg.KeepCheckpoints).Done()
+	if err != nil {
+		return fmt.Errorf("Save: %w", err)
+	}
+	m.ckpt = h
+	m.cfg.CheckpointDir = dir
+	if err := SaveConfig(m.cfg, filepath.Join(dir, ConfigFileName)); err != nil {
+		return err
+	}
+	return m.saveCheckpoint()
+}

@@ -1,0 +1,293 @@
+package tsimcne
+
+import (
+	stdctx "context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/ui/commandline"
+	"github.com/gomlx/gomlx/ui/notebooks"
+	"golang.org/x/term"
+
+	"github.com/gosimcne/gosimcne/tsimcne/augment"
+	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/loss"
+	"github.com/gosimcne/gosimcne/tsimcne/model"
+	"github.com/gosimcne/gosimcne/tsimcne/optim"
+)
+
+// ErrNonFiniteLoss is returned (wrapped, with the stage, epoch and step) by
+// Fit when a training step gives a NaN or infinite loss. The weights in
+// memory are then unusable; the last checkpoint on disk is the last good
+// state (resume from it, e.g. with a lower learning rate).
+var ErrNonFiniteLoss = errors.New("non-finite training loss")
+
+// Fit trains the model on ds through the three stages, resuming from the
+// position a checkpoint recorded. While it runs, SIGINT (Ctrl-C, or a
+// notebook's interrupt) stops training after the current step and saves a
+// checkpoint; Fit then returns an error wrapping ErrInterrupted.
+func (m *Model) Fit(ds *data.Dataset) error {
+	ctx, stop := signal.NotifyContext(stdctx.Background(), os.Interrupt)
+	defer stop()
+	return m.FitContext(ctx, ds)
+}
+
+// FitContext is Fit stopped by ctx instead of SIGINT: when ctx is
+// cancelled, training stops after the current step, a checkpoint is saved
+// (if Config.CheckpointDir is set) and an error wrapping ErrInterrupted is
+// returned.
+func (m *Model) FitContext(ctx stdctx.Context, ds *data.Dataset) error {
+	if err := m.checkImages(ds, "Fit"); err != nil {
+		return err
+	}
+	B := m.cfg.BatchSize
+	if B > ds.N {
+		return fmt.Errorf("Fit: batch size %d is larger than the data set %q (%d images); use a batch size of at most %d",
+			B, ds.Name, ds.N, ds.N)
+	}
+	if n := m.stateValue("data_n", 0); n != 0 && n != ds.N {
+		return fmt.Errorf("Fit: the checkpoint was trained on %d images, this data set %q has %d: "+
+			"resume with the same data, or use a new checkpoint folder", n, ds.Name, ds.N)
+	}
+	m.setState("data_n", ds.N)
+	augCfg := m.cfg.Augment
+	augCfg.Seed = m.cfg.Seed
+	aug, err := augment.New(augCfg)
+	if err != nil {
+		return fmt.Errorf("Fit: %w", err)
+	}
+
+	for pos := m.Position(); pos.Stage <= 3; pos = m.Position() {
+		if m.cfg.Epochs[pos.Stage-1] == 0 || pos.Epoch >= m.cfg.Epochs[pos.Stage-1] {
+			m.setPosition(Position{Stage: pos.Stage + 1})
+			continue
+		}
+		if err := m.trainStage(ctx, ds, aug, pos); err != nil {
+			return err
+		}
+		m.setPosition(Position{Stage: pos.Stage + 1})
+	}
+	return m.saveCheckpoint()
+}
+
+// stageNames describe the stages in progress output.
+var stageNames = [3]string{"pre-training", "new 2-D output layer only", "fine-tuning"}
+
+// trainStage trains one stage from pos to its end.
+func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Augmenter, pos Position) (err error) {
+	stage := pos.Stage
+	mcfg := m.cfg.modelConfig(stage, m.inputSize)
+	sched := m.cfg.Schedules()[stage-1]
+	clip := m.cfg.ClipValue
+	if clip < 0 {
+		clip = 0
+	}
+	opt, err := optim.SGD().Momentum(m.cfg.Momentum).WeightDecay(m.cfg.WeightDecay).ClipByValue(clip).
+		LearningRate(sched.LearningRate(pos.Epoch)).Done()
+	if err != nil {
+		return fmt.Errorf("Fit: %w", err)
+	}
+	if err := opt.SetLearningRate(m.ctx, sched.LearningRate(pos.Epoch)); err != nil {
+		return fmt.Errorf("Fit: %w", err)
+	}
+	if pos.Epoch == 0 && pos.Batch == 0 {
+		// A fresh optimizer for each stage, as the reference.
+		if err := opt.Reset(m.ctx); err != nil {
+			return fmt.Errorf("Fit: %w", err)
+		}
+	}
+	m.setState(stateHeadDim, mcfg.OutDim)
+	m.embedExec = map[int]*context.Exec{} // weights change: rebuild embedding graphs lazily
+
+	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
+		out, _ := model.Build(ctx, mcfg, inputs[0])
+		return []*graph.Node{out}
+	}
+	trainer := train.NewTrainer(m.backend, m.ctx, modelFn, loss.LossFn(m.kernel), opt, nil, nil)
+	stream := newViewStream(ds, aug, m.cfg, stage, pos)
+	loop := train.NewLoop(trainer)
+
+	nb := stream.batchesPerEpoch
+	epochs := sched.Epochs
+	steps := (epochs-pos.Epoch)*nb - pos.Batch
+	m.printf("Stage %d/3 (%s): %d-D output, %d epochs of %d batches of %d images, lr %.4g (from epoch %d, batch %d)\n",
+		stage, stageNames[stage-1], mcfg.OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, pos.Epoch, pos.Batch)
+
+	mode := m.cfg.Progress
+	if mode == ProgressAuto {
+		mode = ProgressLines
+		if notebooks.IsNotebook() || term.IsTerminal(int(os.Stdout.Fd())) {
+			mode = ProgressBar
+		}
+	}
+	if mode == ProgressBar {
+		commandline.AttachProgressBar(loop, func() (string, string) {
+			return "Stage / epoch", fmt.Sprintf("%d / %d of %d", stage, stream.epoch, epochs)
+		}, func() (string, string) {
+			lr, _ := opt.LearningRate(m.ctx)
+			return "Learning rate", fmt.Sprintf("%.4g", lr)
+		})
+	}
+
+	var (
+		epochLoss  float64
+		epochSteps int
+		epochStart = time.Now()
+		stepInEp   = pos.Batch
+		curEpoch   = pos.Epoch
+	)
+	var stopErr error
+	loop.OnStep("tsimcne", 0, func(_ *train.Loop, metrics []*tensors.Tensor) error {
+		batchLoss := shapes.ConvertTo[float64](metrics[0].Value())
+		if math.IsNaN(batchLoss) || math.IsInf(batchLoss, 0) {
+			where := "no checkpoint was saved"
+			if m.ckpt != nil {
+				where = "the last good checkpoint in " + m.cfg.CheckpointDir + " is kept"
+			}
+			stopErr = fmt.Errorf("%w: loss %v at stage %d, epoch %d, step %d of the epoch (global step %d); %s",
+				ErrNonFiniteLoss, batchLoss, stage, curEpoch, stepInEp, trainer.GlobalStep(), where)
+			return stopErr
+		}
+		epochLoss += batchLoss
+		epochSteps++
+		stepInEp++
+		next := Position{Stage: stage, Epoch: curEpoch, Batch: stepInEp}
+		if stepInEp == nb {
+			lr, _ := opt.LearningRate(m.ctx)
+			st := EpochStats{Stage: stage, Epoch: curEpoch, Loss: epochLoss / float64(epochSteps),
+				LearningRate: lr, Seconds: time.Since(epochStart).Seconds(), Steps: epochSteps}
+			m.history = append(m.history, st)
+			if mode == ProgressLines {
+				m.printf("stage %d epoch %d/%d: loss %.4f, lr %.4g, %.1fs\n",
+					stage, curEpoch+1, epochs, st.Loss, lr, st.Seconds)
+			}
+			curEpoch++
+			stepInEp = 0
+			epochLoss, epochSteps, epochStart = 0, 0, time.Now()
+			next = Position{Stage: stage, Epoch: curEpoch}
+			if curEpoch < epochs {
+				if err := opt.SetLearningRate(m.ctx, sched.LearningRate(curEpoch)); err != nil {
+					return err
+				}
+			}
+			m.setPosition(next)
+			if err := m.saveCheckpoint(); err != nil {
+				return err
+			}
+		} else {
+			m.setPosition(next)
+		}
+		if ctx.Err() != nil {
+			if stepInEp != 0 {
+				if err := m.saveCheckpoint(); err != nil {
+					return err
+				}
+			}
+			saved := "no checkpoint folder was set, so nothing was saved"
+			if m.ckpt != nil {
+				saved = "checkpoint saved in " + m.cfg.CheckpointDir + "; run again to resume"
+			}
+			stopErr = fmt.Errorf("%w at %s: %s", ErrInterrupted, next, saved)
+			return stopErr
+		}
+		return nil
+	})
+
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("Fit: stage %d: %v", stage, r)
+		}
+	}()
+	if _, err := loop.RunSteps(stream, steps); err != nil {
+		if stopErr != nil {
+			// Our own stop (interruption, non-finite loss): its message says
+			// it all, without the training loop's wrapping.
+			return stopErr
+		}
+		return fmt.Errorf("Fit: stage %d: %w", stage, err)
+	}
+	return nil
+}
+
+func (m *Model) printf(format string, args ...any) {
+	if m.cfg.Progress == ProgressOff {
+		return
+	}
+	fmt.Fprintf(m.log, format, args...)
+}
+
+// viewStream is the train.Dataset of one stage: batches of two augmented
+// views of each image, [2B, H, W, 3] (rows 0..B-1 view 1, B..2B-1 view 2).
+// The order of the images in epoch e and the views of batch b are functions
+// of (Seed, stage, e, b) only, so a resumed run sees the same batches as an
+// uninterrupted one.
+type viewStream struct {
+	ds              *data.Dataset
+	aug             *augment.Augmenter
+	seed            uint64
+	stage           int
+	batchSize       int
+	batchesPerEpoch int
+	dropLast        bool
+	epoch, batch    int // next batch to yield
+	perm            []int
+	permEpoch       int
+}
+
+func newViewStream(ds *data.Dataset, aug *augment.Augmenter, cfg Config, stage int, pos Position) *viewStream {
+	nb := ds.N / cfg.BatchSize
+	if !cfg.DropLast && ds.N%cfg.BatchSize != 0 {
+		nb++
+	}
+	return &viewStream{ds: ds, aug: aug, seed: cfg.Seed, stage: stage, batchSize: cfg.BatchSize,
+		batchesPerEpoch: nb, dropLast: cfg.DropLast, epoch: pos.Epoch, batch: pos.Batch, permEpoch: -1}
+}
+
+// Name implements train.Dataset.
+func (s *viewStream) Name() string { return fmt.Sprintf("%s/stage%d", s.ds.Name, s.stage) }
+
+// Reset implements train.Dataset; the stream is endless (the loop runs a
+// set number of steps).
+func (s *viewStream) Reset() {}
+
+// permutation returns the image order of epoch e.
+func (s *viewStream) permutation(e int) []int {
+	if s.permEpoch != e {
+		r := rand.New(rand.NewPCG(s.seed, uint64(s.stage)<<32|uint64(e)))
+		s.perm = r.Perm(s.ds.N)
+		s.permEpoch = e
+	}
+	return s.perm
+}
+
+// Yield implements train.Dataset.
+func (s *viewStream) Yield() (spec any, inputs, labels []*tensors.Tensor, err error) {
+	perm := s.permutation(s.epoch)
+	start := s.batch * s.batchSize
+	idx := perm[start:min(start+s.batchSize, len(perm))]
+	n := len(idx)
+	vl := s.aug.ViewLen(s.ds)
+	h, w := s.aug.OutputShape(s.ds)
+	views := make([]float32, 2*n*vl)
+	batchSeed := uint64(s.stage)<<48 | uint64(s.epoch)<<24 | uint64(s.batch)
+	if err := s.aug.ViewsInto(s.ds, idx, batchSeed, views[:n*vl], views[n*vl:]); err != nil {
+		return nil, nil, nil, fmt.Errorf("making views of batch %d of epoch %d: %w", s.batch, s.epoch, err)
+	}
+	s.batch++
+	if s.batch == s.batchesPerEpoch {
+		s.epoch++
+		s.batch = 0
+	}
+	t := tensors.FromFlatDataAndDimensions(views, 2*n, h, w, 3)
+	return nil, []*tensors.Tensor{t}, nil, nil
+}

@@ -1,0 +1,162 @@
+package tsimcne
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gosimcne/gosimcne/tsimcne/data"
+)
+
+// tinyConfig is the smallest configuration: a few seconds per epoch on a
+// few hundred images.
+func tinyConfig() Config {
+	c := QuickConfig()
+	c.Progress = ProgressOff
+	return c
+}
+
+// syntheticImages returns n 32x32 images: class c is a solid colour with
+// noise, so even a briefly trained network separates the classes.
+func syntheticImages(n, classes int) *data.Dataset {
+	ds := &data.Dataset{Name: "synthetic", N: n, Height: 32, Width: 32, Channels: 3,
+		Images: make([]uint8, n*32*32*3), Labels: make([]int, n)}
+	for c := 0; c < classes; c++ {
+		ds.ClassNames = append(ds.ClassNames, string(rune('A'+c)))
+	}
+	seed := uint32(1)
+	for i := 0; i < n; i++ {
+		c := i % classes
+		ds.Labels[i] = c
+		img := ds.Image(i)
+		for p := 0; p < 32*32; p++ {
+			for ch := 0; ch < 3; ch++ {
+				seed = seed*1664525 + 1013904223
+				base := 40 + 170*((c>>ch)&1)
+				img[p*3+ch] = uint8(base + int(seed>>27))
+			}
+		}
+	}
+	return ds
+}
+
+func realCIFAR(t *testing.T, n int) (train, test *data.Dataset) {
+	t.Helper()
+	dir := data.NeedTestData(t, "cifar-10-batches-bin")
+	tr, err := data.LoadCIFAR10Files(filepath.Join(dir, "data_batch_1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	te, err := data.LoadCIFAR10Files(filepath.Join(dir, "test_batch.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr.Head(n), te.Head(n)
+}
+
+func TestFitSmoke(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Epochs = [3]int{1, 1, 1}
+	ds := syntheticImages(128, 4)
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(ds); err != nil {
+		t.Fatal(err)
+	}
+	if !m.Trained() {
+		t.Fatalf("position %v after Fit, want done", m.Position())
+	}
+	h := m.History()
+	if len(h) != 3 {
+		t.Fatalf("history has %d epochs, want 3: %+v", len(h), h)
+	}
+	emb, err := m.Transform(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emb.N != ds.N || emb.Dim != 2 {
+		t.Fatalf("map is [%d,%d], want [%d,2]", emb.N, emb.Dim, ds.N)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	cfg := tinyConfig()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := &data.Dataset{Name: "empty", Height: 32, Width: 32, Channels: 3}
+	if err := m.Fit(empty); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("empty data set: got %v", err)
+	}
+	small := syntheticImages(10, 2)
+	if err := m.Fit(small); err == nil || !strings.Contains(err.Error(), "batch size") {
+		t.Errorf("batch larger than data: got %v", err)
+	}
+	if err := m.Fit(syntheticImages(128, 2)); err != nil {
+		t.Fatal(err)
+	}
+	wrong := &data.Dataset{Name: "big", N: 2, Height: 48, Width: 48, Channels: 3, Images: make([]uint8, 2*48*48*3)}
+	if _, err := m.Transform(wrong); err == nil || !strings.Contains(err.Error(), "48x48") {
+		t.Errorf("wrong image size: got %v", err)
+	}
+	if _, err := New(Config{Backbone: "nope"}); err == nil {
+		t.Error("unknown backbone accepted")
+	}
+}
+
+func TestLossFallsAndMapBeatsChance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for about a minute")
+	}
+	train, test := realCIFAR(t, 512)
+	cfg := tinyConfig()
+	cfg.Epochs = [3]int{6, 1, 3}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(train); err != nil {
+		t.Fatal(err)
+	}
+	h := m.History()
+	first, last := h[0].Loss, h[cfg.Epochs[0]-1].Loss
+	t.Logf("stage-1 loss: first epoch %.4f, last %.4f", first, last)
+	if !(last < first-0.05) {
+		t.Errorf("stage-1 loss did not fall: %.4f -> %.4f", first, last)
+	}
+	ev, _, _, err := m.Evaluate(train, test, 15, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("2-D kNN accuracy: %.3f", ev.MapAccuracy)
+	if ev.MapAccuracy < 0.17 {
+		t.Errorf("2-D kNN accuracy %.3f does not beat chance (0.10) clearly", ev.MapAccuracy)
+	}
+}
+
+func TestNonFiniteLossStops(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Epochs = [3]int{2, 0, 0}
+	cfg.LearningRate = 1e30 // diverges at once
+	cfg.ClipValue = -1
+	cfg.CheckpointDir = t.TempDir()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Fit(syntheticImages(128, 2))
+	if !errors.Is(err, ErrNonFiniteLoss) {
+		t.Fatalf("got %v, want ErrNonFiniteLoss", err)
+	}
+	if !strings.Contains(err.Error(), "stage 1, epoch") {
+		t.Errorf("error does not say where: %v", err)
+	}
+	_ = math.Inf
+	_ = os.Remove
+}

@@ -1,0 +1,320 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gosimcne/gosimcne/tsimcne/backend"
+)
+
+// testBackend returns the project's default backend (pure Go unless
+// GOMLX_BACKEND says otherwise).
+func testBackend(t testing.TB) backends.Backend {
+	t.Helper()
+	b, err := backend.Default()
+	if err != nil {
+		t.Fatalf("backend: %v", err)
+	}
+	return b
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = float32(rng.NormFloat64())
+	}
+	return out
+}
+
+func flat32(t testing.TB, x *tensors.Tensor) []float32 {
+	t.Helper()
+	return tensors.MustCopyFlatData[float32](x)
+}
+
+// assertClose fails if |got-want| > atol + rtol*|want| anywhere.
+func assertClose(t *testing.T, what string, got, want []float32, atol, rtol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d values, want %d", what, len(got), len(want))
+	}
+	worst, worstIdx := 0.0, -1
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		excess := d - (atol + rtol*math.Abs(float64(want[i])))
+		if excess > worst || math.IsNaN(float64(got[i])) {
+			worst, worstIdx = excess, i
+			if math.IsNaN(float64(got[i])) {
+				break
+			}
+		}
+	}
+	if worstIdx >= 0 {
+		t.Fatalf("%s: value %d = %g, want %g (atol %g, rtol %g)", what, worstIdx, got[worstIdx], want[worstIdx], atol, rtol)
+	}
+}
+
+// refConv is a plain-Go NHWC convolution (cross-correlation) with symmetric
+// zero padding, and the gradients of sum(out*r) with respect to x and w.
+func refConv(x []float32, b, h, w, c int, k []float32, ks, f, stride, pad int, r []float32) (out, dx, dk []float32, oh, ow int) {
+	oh = (h+2*pad-ks)/stride + 1
+	ow = (w+2*pad-ks)/stride + 1
+	out = make([]float32, b*oh*ow*f)
+	dx = make([]float32, len(x))
+	dk = make([]float32, len(k))
+	for bi := range b {
+		for oy := range oh {
+			for ox := range ow {
+				for fi := range f {
+					var acc float64
+					oIdx := ((bi*oh+oy)*ow+ox)*f + fi
+					for ky := range ks {
+						for kx := range ks {
+							iy, ix := oy*stride-pad+ky, ox*stride-pad+kx
+							if iy < 0 || iy >= h || ix < 0 || ix >= w {
+								continue
+							}
+							for ci := range c {
+								xIdx := ((bi*h+iy)*w+ix)*c + ci
+								kIdx := ((ky*ks+kx)*c+ci)*f + fi
+								acc += float64(x[xIdx]) * float64(k[kIdx])
+								if r != nil {
+									dx[xIdx] += r[oIdx] * k[kIdx]
+									dk[kIdx] += r[oIdx] * x[xIdx]
+								}
+							}
+						}
+					}
+					out[oIdx] = float32(acc)
+				}
+			}
+		}
+	}
+	return
+}
+
+func TestConv2DWithKernelMatchesReference(t *testing.T) {
+	be := testBackend(t)
+	cases := []struct{ b, h, w, c, k, f, stride, pad int }{
+		{2, 5, 6, 3, 3, 4, 1, 1},
+		{2, 6, 6, 3, 3, 5, 2, 1},
+		{2, 7, 5, 4, 3, 2, 2, 1}, // odd sizes at stride 2
+		{1, 6, 6, 3, 1, 4, 2, 0}, // 1x1 stride-2 shortcut
+		{2, 4, 3, 5, 1, 3, 1, 0}, // pointwise
+		{1, 7, 7, 2, 5, 3, 2, 2},
+		{1, 5, 5, 2, 3, 2, 1, 0}, // "valid"
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%+v", tc), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, uint64(tc.k*100+tc.stride)))
+			x := randSlice(rng, tc.b*tc.h*tc.w*tc.c)
+			k := randSlice(rng, tc.k*tc.k*tc.c*tc.f)
+			wantOut, _, _, oh, ow := refConv(x, tc.b, tc.h, tc.w, tc.c, k, tc.k, tc.f, tc.stride, tc.pad, nil)
+			r := randSlice(rng, tc.b*oh*ow*tc.f)
+			_, wantDx, wantDk, _, _ := refConv(x, tc.b, tc.h, tc.w, tc.c, k, tc.k, tc.f, tc.stride, tc.pad, r)
+
+			exec := MustNewExec(be, func(x, k, r *Node) []*Node {
+				out := Conv2DWithKernel(x, k, tc.stride, tc.pad)
+				loss := ReduceAllSum(Mul(out, r))
+				grads := Gradient(loss, x, k)
+				return []*Node{out, grads[0], grads[1]}
+			})
+			res := exec.MustExec(
+				tensors.FromFlatDataAndDimensions(x, tc.b, tc.h, tc.w, tc.c),
+				tensors.FromFlatDataAndDimensions(k, tc.k, tc.k, tc.c, tc.f),
+				tensors.FromFlatDataAndDimensions(r, tc.b, oh, ow, tc.f))
+			if got := res[0].Shape().Dimensions; got[0] != tc.b || got[1] != oh || got[2] != ow || got[3] != tc.f {
+				t.Fatalf("output shape %v, want [%d %d %d %d]", got, tc.b, oh, ow, tc.f)
+			}
+			assertClose(t, "output", flat32(t, res[0]), wantOut, 1e-5, 1e-5)
+			assertClose(t, "d/dx", flat32(t, res[1]), wantDx, 1e-5, 1e-5)
+			assertClose(t, "d/dkernel", flat32(t, res[2]), wantDk, 1e-5, 1e-5)
+
+			if tc.stride != 1 {
+				return
+			}
+			// The shifted-slices formulation used in the benchmarks computes the same.
+			res = MustNewExec(be, func(x, k, r *Node) []*Node {
+				out := conv2DShifted(x, k, tc.pad)
+				return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, r)), x, k)...)
+			}).MustExec(
+				tensors.FromFlatDataAndDimensions(x, tc.b, tc.h, tc.w, tc.c),
+				tensors.FromFlatDataAndDimensions(k, tc.k, tc.k, tc.c, tc.f),
+				tensors.FromFlatDataAndDimensions(r, tc.b, oh, ow, tc.f))
+			assertClose(t, "shifted output", flat32(t, res[0]), wantOut, 1e-5, 1e-5)
+			assertClose(t, "shifted d/dx", flat32(t, res[1]), wantDx, 1e-5, 1e-5)
+			assertClose(t, "shifted d/dkernel", flat32(t, res[2]), wantDk, 1e-5, 1e-5)
+		})
+	}
+}
+
+// TestFastDotGeneralGradientMatchesBuiltin compares the registered DotGeneral
+// and Dot gradients with GoMLX's built-in ones on a variety of axis layouts.
+func TestFastDotGeneralGradientMatchesBuiltin(t *testing.T) {
+	be := testBackend(t)
+	type spec struct {
+		lhsDims, rhsDims                             []int
+		lhsContract, lhsBatch, rhsContract, rhsBatch []int
+	}
+	cases := []spec{
+		{[]int{4, 5}, []int{5, 3}, []int{1}, nil, []int{0}, nil},                             // plain matmul
+		{[]int{5, 4}, []int{3, 5}, []int{0}, nil, []int{1}, nil},                             // both transposed
+		{[]int{2, 3, 4, 6}, []int{4, 6, 5}, []int{2, 3}, nil, []int{0, 1}, nil},              // conv-like: two contracting axes
+		{[]int{2, 3, 4, 6}, []int{6, 4, 5}, []int{3, 2}, nil, []int{0, 1}, nil},              // contracting axes in swapped order
+		{[]int{3, 4, 5}, []int{3, 5, 2}, []int{2}, []int{0}, []int{1}, []int{0}},             // batched matmul
+		{[]int{4, 3, 5}, []int{5, 2, 3}, []int{2}, []int{1}, []int{0}, []int{2}},             // batch axes in the middle/end
+		{[]int{2, 4, 3, 5}, []int{3, 5, 2, 6}, []int{3, 2}, []int{0}, []int{1, 0}, []int{2}}, // mixed
+		{[]int{4}, []int{3}, nil, nil, nil, nil},                                             // outer product
+		{[]int{4}, []int{4}, []int{0}, nil, []int{0}, nil},                                   // inner product (scalar out)
+		{[]int{2, 4}, []int{2, 4}, []int{1}, []int{0}, []int{1}, []int{0}},                   // batched dot
+	}
+	for i, sp := range cases {
+		t.Run(fmt.Sprintf("case%d", i), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(i)))
+			size := func(d []int) int {
+				n := 1
+				for _, v := range d {
+					n *= v
+				}
+				return n
+			}
+			lhs := tensors.FromFlatDataAndDimensions(randSlice(rng, size(sp.lhsDims)), sp.lhsDims...)
+			rhs := tensors.FromFlatDataAndDimensions(randSlice(rng, size(sp.rhsDims)), sp.rhsDims...)
+			run := func() []*tensors.Tensor {
+				exec := MustNewExec(be, func(lhs, rhs *Node) []*Node {
+					out := DotGeneral(lhs, sp.lhsContract, sp.lhsBatch, rhs, sp.rhsContract, sp.rhsBatch)
+					// Weight the output by a fixed pattern so every output element gets a distinct adjoint.
+					weights := AddScalar(MulScalar(IotaFull(out.Graph(), out.Shape()), 0.1), 0.3)
+					loss := ReduceAllSum(Mul(Square(out), weights))
+					return Gradient(loss, lhs, rhs)
+				})
+				return exec.MustExec(lhs, rhs)
+			}
+			RestoreBuiltinGradients()
+			want := run()
+			RegisterFastGradients()
+			got := run()
+			assertClose(t, "d/dlhs", flat32(t, got[0]), flat32(t, want[0]), 1e-4, 1e-4)
+			assertClose(t, "d/drhs", flat32(t, got[1]), flat32(t, want[1]), 1e-4, 1e-4)
+		})
+	}
+
+	// graph.Dot (NodeTypeDot) for matrix.matrix and matrix.vector.
+	for _, dims := range [][2][]int{{{4, 5}, {5, 3}}, {{4, 5}, {5}}} {
+		t.Run(fmt.Sprintf("Dot%v", dims), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, uint64(len(dims[1]))))
+			lhs := tensors.FromFlatDataAndDimensions(randSlice(rng, 20), dims[0]...)
+			n := 1
+			for _, v := range dims[1] {
+				n *= v
+			}
+			rhs := tensors.FromFlatDataAndDimensions(randSlice(rng, n), dims[1]...)
+			run := func() []*tensors.Tensor {
+				return MustNewExec(be, func(lhs, rhs *Node) []*Node {
+					out := Dot(lhs, rhs)
+					weights := AddScalar(MulScalar(IotaFull(out.Graph(), out.Shape()), 0.1), 0.3)
+					return Gradient(ReduceAllSum(Mul(Square(out), weights)), lhs, rhs)
+				}).MustExec(lhs, rhs)
+			}
+			RestoreBuiltinGradients()
+			want := run()
+			RegisterFastGradients()
+			got := run()
+			assertClose(t, "d/dlhs", flat32(t, got[0]), flat32(t, want[0]), 1e-4, 1e-4)
+			assertClose(t, "d/drhs", flat32(t, got[1]), flat32(t, want[1]), 1e-4, 1e-4)
+		})
+	}
+}
+
+// TestFastGradientsRegistered checks that importing the package installs
+// the fast DotGeneral gradient (no [M,K,N] intermediate).
+func TestFastGradientsRegistered(t *testing.T) {
+	RegisterFastGradients()
+	g := NewGraph(testBackend(t), "probe")
+	lhs := Parameter(g, "lhs", shapeF32(64, 32))
+	rhs := Parameter(g, "rhs", shapeF32(32, 16))
+	loss := ReduceAllSum(DotGeneral(lhs, []int{1}, nil, rhs, []int{0}, nil))
+	_ = Gradient(loss, lhs, rhs)
+	// The built-in VJP creates a node of 64*32*16 elements; ours never exceeds the inputs' sizes.
+	for _, n := range g.Nodes() {
+		if n.Shape().Size() > 64*32 {
+			t.Fatalf("gradient graph has node %s of shape %s: fast DotGeneral VJP not in use", n.Type(), n.Shape())
+		}
+	}
+}
+
+func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
+
+// TestSplitDotGeneral checks that a long contraction with a small output is
+// split (a ReduceSum of a batched product) and gives the plain product.
+func TestSplitDotGeneral(t *testing.T) {
+	be := testBackend(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n = 8192
+	a := tensors.FromFlatDataAndDimensions(randSlice(rng, n*5), n, 5)
+	b := tensors.FromFlatDataAndDimensions(randSlice(rng, n*3), n, 3)
+	var splitType NodeType
+	res := MustNewExec(be, func(a, b *Node) []*Node {
+		split := splitDotGeneral(a, []int{0}, nil, b, []int{0}, nil)
+		splitType = split.Type()
+		return []*Node{split, DotGeneral(a, []int{0}, nil, b, []int{0}, nil)}
+	}).MustExec(a, b)
+	if splitType != NodeTypeReduceSum {
+		t.Errorf("splitDotGeneral built a %s node, want a ReduceSum of chunk products", splitType)
+	}
+	assertClose(t, "split product", flat32(t, res[0]), flat32(t, res[1]), 1e-3, 1e-4)
+}
+
+// TestSliceGradient checks the Concatenate-based gradient of Slice (the
+// built-in one needs Pad, missing on the pure-Go backend).
+func TestSliceGradient(t *testing.T) {
+	be := testBackend(t)
+	const d0, d1, d2 = 3, 5, 4
+	x := make([]float32, d0*d1*d2)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	res := MustNewExec(be, func(x *Node) []*Node {
+		s := Slice(x, AxisRange(1, 3), AxisRange(), AxisRange(0, 3))
+		w := AddScalar(IotaFull(s.Graph(), s.Shape()), 1)
+		return []*Node{s, Gradient(ReduceAllSum(Mul(s, w)), x)[0]}
+	}).MustExec(tensors.FromFlatDataAndDimensions(x, d0, d1, d2))
+	want := make([]float32, d0*d1*d2)
+	wantSlice := []float32{}
+	k := float32(1)
+	for i := 1; i < 3; i++ {
+		for j := range d1 {
+			for l := range 3 {
+				idx := (i*d1+j)*d2 + l
+				wantSlice = append(wantSlice, x[idx])
+				want[idx] = k
+				k++
+			}
+		}
+	}
+	assertClose(t, "slice", flat32(t, res[0]), wantSlice, 0, 0)
+	assertClose(t, "slice gradient", flat32(t, res[1]), want, 0, 0)
+}
+
+func TestNarrowChunks(t *testing.T) {
+	for _, tc := range []struct{ m, k, f, want int }{
+		{32768, 27, 32, 64},   // cnn4's first layer: 4.7x padding waste.
+		{32768, 144, 16, 128}, // resnet18-quarter layer 1.
+		{32768, 576, 64, 1},   // resnet18 layer 1: no waste.
+		{32768, 288, 32, 1},   // 2.2x waste: the blocked path stays faster.
+		{60, 27, 4, 2},
+		{9, 27, 4, 1},         // too few rows
+		{32768 + 8, 27, 4, 1}, // no power of two dividing m gives small chunks
+	} {
+		if got := narrowChunks(tc.m, tc.k, tc.f); got != tc.want {
+			t.Errorf("narrowChunks(%d, %d, %d) = %d, want %d", tc.m, tc.k, tc.f, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,271 @@
+// Package tsimcne is t-SimCNE (Böhm, Berens, Kobak, ICLR 2023) in Go on
+// GoMLX: it trains a ResNet and a projection head SimCLR-style on two
+// augmented views of every image, with the Cauchy similarity 1/(1+|zi-zj|²)
+// and a 2-D output, so that the output itself is a map of the image
+// collection.
+//
+// The API follows the Python reference (fit, transform, fit_transform):
+//
+//	m, err := tsimcne.New(tsimcne.CPUConfig())
+//	err = m.Fit(train)                    // three stages: 128-D, 2-D head, 2-D fine-tuning
+//	emb, err := m.Transform(test)         // [N, 2] map coordinates
+//	metrics, err := m.Evaluate(train, test)
+//
+// Training follows the paper exactly (see Config and PaperConfig) and adds
+// what a long run needs: a checkpoint at the end of every epoch holding the
+// weights, optimizer state and position (stage, epoch, batch), resumption
+// from it, a clean stop on SIGINT, and a clear error on a NaN or infinite
+// loss that keeps the last good checkpoint.
+//
+// Sub-packages hold the parts: data (data sets and downloads), augment (the
+// random views), model and nn (the network), loss and optim (InfoNCE and
+// SGD), knn (evaluation), embedding (outputs), backend (GoMLX backend
+// selection). The kernels live in github.com/gosimcne/gosimcne/kernels.
+package tsimcne
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+
+	"github.com/gosimcne/gosimcne/kernels"
+	"github.com/gosimcne/gosimcne/tsimcne/backend"
+	"github.com/gosimcne/gosimcne/tsimcne/data"
+)
+
+// Model is a t-SimCNE model: its configuration, its weights (a GoMLX
+// context) and its training position. A Model is not safe for concurrent
+// use.
+type Model struct {
+	cfg     Config
+	backend backends.Backend
+	ctx     *context.Context
+	kernel  kernels.Kernel
+	ckpt    *checkpoints.Handler
+
+	// inputSize is the image side the network was built for (0 = not yet).
+	inputSize int
+
+	history []EpochStats
+	log     io.Writer
+
+	embedMu   sync.Mutex
+	embedExec map[int]*context.Exec // by head width
+}
+
+// EpochStats records one training epoch.
+type EpochStats struct {
+	// Stage (1, 2 or 3) and Epoch (0-based, within the stage).
+	Stage int `json:"stage"`
+	Epoch int `json:"epoch"`
+	// Loss is the mean training loss over the epoch's batches.
+	Loss float64 `json:"loss"`
+	// LearningRate used in the epoch.
+	LearningRate float64 `json:"learning_rate"`
+	// Seconds of wall time the epoch took.
+	Seconds float64 `json:"seconds"`
+	// Steps is the number of batches trained in this epoch by this process
+	// (fewer than a full epoch when it was resumed mid-epoch).
+	Steps int `json:"steps"`
+}
+
+// ErrInterrupted is returned (wrapped) by Fit when training stopped because
+// its context was cancelled or the process got SIGINT; the checkpoint holds
+// everything needed to resume.
+var ErrInterrupted = errors.New("training interrupted")
+
+// New returns an untrained model for cfg. If cfg.CheckpointDir holds a
+// checkpoint, its weights and position are loaded and Fit resumes from it;
+// the checkpoint's config.json must then agree with cfg on every training
+// setting (epochs, batch size, learning rates, ...).
+func New(cfg Config) (*Model, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := backend.Default()
+	if err != nil {
+		return nil, err
+	}
+	k, err := kernels.Parse(cfg.Kernel)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, backend: b, kernel: k, log: cfg.Log, embedExec: map[int]*context.Exec{}}
+	if m.log == nil {
+		m.log = os.Stdout
+	}
+	m.ctx = context.New()
+	if err := m.ctx.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
+		return nil, fmt.Errorf("tsimcne: seeding: %w", err)
+	}
+	if cfg.CheckpointDir != "" {
+		if err := m.openCheckpoints(); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Load returns the model saved in a checkpoint folder (written by a Fit with
+// Config.CheckpointDir), for Transform, Evaluate or to continue training.
+// Its settings come from the folder's config.json; opts may change the
+// settings that do not affect training (e.g. Progress, Log).
+func Load(dir string, opts ...func(*Config)) (*Model, error) {
+	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
+	if err != nil {
+		return nil, fmt.Errorf("tsimcne.Load(%q): %w", dir, err)
+	}
+	cfg.CheckpointDir = dir
+	for _, o := range opts {
+		o(&cfg)
+	}
+	has, err := hasCheckpoint(dir)
+	if err != nil {
+		return nil, fmt.Errorf("tsimcne.Load(%q): %w", dir, err)
+	}
+	if !has {
+		return nil, fmt.Errorf("tsimcne.Load(%q): no checkpoint in the folder", dir)
+	}
+	return New(cfg)
+}
+
+// Config returns the model's configuration (with defaults filled in).
+func (m *Model) Config() Config { return m.cfg }
+
+// Context returns the GoMLX context holding the model's variables.
+func (m *Model) Context() *context.Context { return m.ctx }
+
+// Backend returns the GoMLX backend the model computes on.
+func (m *Model) Backend() backends.Backend { return m.backend }
+
+// History returns the statistics of the epochs trained by this process.
+func (m *Model) History() []EpochStats { return append([]EpochStats(nil), m.history...) }
+
+// Position is where training stands: the next (Stage, Epoch, Batch) to
+// train. Stage 4 means training is complete.
+type Position struct {
+	Stage, Epoch, Batch int
+}
+
+// String returns e.g. "stage 1, epoch 3, batch 0".
+func (p Position) String() string {
+	if p.Stage > 3 {
+		return "done"
+	}
+	return fmt.Sprintf("stage %d, epoch %d, batch %d", p.Stage, p.Epoch, p.Batch)
+}
+
+// Scope and names of the variables that hold the training position.
+const (
+	stateScope     = "/tsimcne_state"
+	stateStage     = "stage"
+	stateEpoch     = "epoch"
+	stateBatch     = "batch"
+	stateInputSize = "input_size"
+	stateHeadDim   = "head_dim"
+)
+
+// stateVar returns the int64 scalar state variable name, creating it with
+// initial value def.
+func (m *Model) stateVar(name string, def int64) *context.Variable {
+	if v := m.ctx.InspectVariable(stateScope, name); v != nil {
+		return v
+	}
+	v := m.ctx.InAbsPath(stateScope).Checked(false).VariableWithValue(name, def)
+	v.Trainable = false
+	return v
+}
+
+func (m *Model) stateValue(name string, def int64) int {
+	t := m.stateVar(name, def).MustValue()
+	return int(tensors.ToScalar[int64](t))
+}
+
+func (m *Model) setState(name string, value int) {
+	_ = m.stateVar(name, 0).SetValue(tensors.FromScalar(int64(value)))
+}
+
+// Position returns the training position: the first stage with epochs and
+// epoch 0 for a new model, Stage 4 once training is complete.
+func (m *Model) Position() Position {
+	p := Position{
+		Stage: m.stateValue(stateStage, 0),
+		Epoch: m.stateValue(stateEpoch, 0),
+		Batch: m.stateValue(stateBatch, 0),
+	}
+	if p.Stage == 0 {
+		p = Position{Stage: m.firstStage()}
+	}
+	return p
+}
+
+func (m *Model) setPosition(p Position) {
+	m.setState(stateStage, p.Stage)
+	m.setState(stateEpoch, p.Epoch)
+	m.setState(stateBatch, p.Batch)
+}
+
+// firstStage returns the first stage with a positive number of epochs.
+func (m *Model) firstStage() int {
+	for s := 1; s <= 3; s++ {
+		if m.cfg.Epochs[s-1] > 0 {
+			return s
+		}
+	}
+	return 4
+}
+
+// Trained reports whether training is complete.
+func (m *Model) Trained() bool { return m.Position().Stage > 3 }
+
+// HeadDim returns the width of the model's current output: PretrainDim
+// while stage 1 trains (or when only stage 1 was trained), OutDim once stage
+// 2 or 3 has started, and OutDim for an untrained model (random weights).
+func (m *Model) HeadDim() int {
+	if d := m.stateValue(stateHeadDim, 0); d > 0 {
+		return d
+	}
+	return m.cfg.OutDim
+}
+
+// checkImages verifies a data set can be fed to the network.
+func (m *Model) checkImages(ds *data.Dataset, what string) error {
+	if ds == nil {
+		return fmt.Errorf("%s: no data set", what)
+	}
+	if err := ds.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if ds.N == 0 {
+		return fmt.Errorf("%s: data set %q is empty", what, ds.Name)
+	}
+	if ds.Channels != 3 {
+		return fmt.Errorf("%s: data set %q has %d channels, want 3 (RGB)", what, ds.Name, ds.Channels)
+	}
+	size := ds.Height
+	if m.cfg.Augment.Size > 0 {
+		size = m.cfg.Augment.Size
+	} else if ds.Height != ds.Width {
+		return fmt.Errorf("%s: data set %q has non-square %dx%d images; resize them or set Augment.Size",
+			what, ds.Name, ds.Height, ds.Width)
+	}
+	if m.inputSize == 0 {
+		m.inputSize = m.stateValue(stateInputSize, 0)
+	}
+	if m.inputSize != 0 && m.inputSize != size {
+		return fmt.Errorf("%s: data set %q gives %dx%d inputs, the model was trained on %dx%d",
+			what, ds.Name, size, size, m.inputSize, m.inputSize)
+	}
+	m.inputSize = size
+	m.setState(stateInputSize, size)
+	return nil
+}
