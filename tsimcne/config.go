@@ -145,7 +145,7 @@ func CPUConfig() Config {
 // is not meant to be good.
 func QuickConfig() Config {
 	c := CPUConfig()
-	c.Backbone = "cnn4"
+	c.Backbone = "cnn-tiny"
 	c.HiddenDim = 128
 	c.PretrainDim = 32
 	c.BatchSize = 64

@@ -187,6 +187,9 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 		} else {
 			m.setPosition(next)
 		}
+		if m.afterStep != nil {
+			m.afterStep(next)
+		}
 		if ctx.Err() != nil {
 			if stepInEp != 0 {
 				if err := m.saveCheckpoint(); err != nil {

@@ -116,7 +116,8 @@ func TestLossFallsAndMapBeatsChance(t *testing.T) {
 	}
 	train, test := realCIFAR(t, 512)
 	cfg := tinyConfig()
-	cfg.Epochs = [3]int{6, 1, 3}
+	cfg.Epochs = [3]int{8, 1, 3}
+	cfg.LearningRate = 0.1
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

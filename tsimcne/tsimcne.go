@@ -29,7 +29,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -57,8 +56,11 @@ type Model struct {
 	history []EpochStats
 	log     io.Writer
 
-	embedMu   sync.Mutex
 	embedExec map[int]*context.Exec // by head width
+
+	// afterStep, if set (tests), is called after every training step with
+	// the position of the next step.
+	afterStep func(next Position)
 }
 
 // EpochStats records one training epoch.

@@ -174,4 +174,10 @@ func init() {
 		FeatureDim:  256,
 		Build:       PlainCNN(32, 64, 128, 256),
 	})
+	mustRegister(Backbone{
+		Name:        "cnn-tiny",
+		Description: "plain CNN 8/16/32/64 (cnn4 at quarter width, 25 K parameters): smoke tests and quick demos",
+		FeatureDim:  64,
+		Build:       PlainCNN(8, 16, 32, 64),
+	})
 }

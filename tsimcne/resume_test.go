@@ -1,0 +1,150 @@
+package tsimcne
+
+import (
+	stdctx "context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// weights returns every float variable of the model, as float32 copies,
+// keyed by [scope, name].
+func weights(t *testing.T, m *Model) map[[2]string][]float32 {
+	t.Helper()
+	out := map[[2]string][]float32{}
+	m.ctx.EnumerateVariables(func(v *context.Variable) {
+		val := v.MustValue()
+		// GoMLX's training metrics live under per-process scopes.
+		if val.DType().IsFloat() && !strings.HasPrefix(v.Scope(), "/metrics") {
+			out[[2]string{v.Scope(), v.Name()}] = tensors.MustCopyFlatData[float32](val)
+		}
+	})
+	return out
+}
+
+func resumeConfig(dir string) Config {
+	c := tinyConfig()
+	c.BatchSize = 32
+	c.Epochs = [3]int{2, 1, 2}
+	c.WarmupEpochs = [3]int{1, 0, 1}
+	c.CheckpointDir = dir
+	return c
+}
+
+// TestResumeGivesSameWeights interrupts a run in each stage, resumes it
+// from its checkpoint each time, and checks that it ends with exactly the
+// weights of a run that was never stopped.
+func TestResumeGivesSameWeights(t *testing.T) {
+	ds := syntheticImages(96, 3) // 3 batches per epoch
+	ref, err := New(resumeConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.Fit(ds); err != nil {
+		t.Fatal(err)
+	}
+	want := weights(t, ref)
+
+	dir := t.TempDir()
+	stops := []Position{{1, 1, 1}, {2, 0, 2}, {3, 1, 0}}
+	for i := 0; ; i++ {
+		m, err := New(resumeConfig(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && m.Position() != stops[i-1] {
+			t.Fatalf("resumed at %v, want %v", m.Position(), stops[i-1])
+		}
+		ctx, cancel := stdctx.WithCancel(stdctx.Background())
+		if i < len(stops) {
+			stop := stops[i]
+			m.afterStep = func(next Position) {
+				if next == stop {
+					cancel()
+				}
+			}
+		}
+		err = m.FitContext(ctx, ds)
+		cancel()
+		if i == len(stops) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Variables not used since the last resume (e.g. the 128-D
+			// output layer) are still in the checkpoint: InspectVariable
+			// loads them from there.
+			for name, w := range want {
+				v := m.ctx.InspectVariable(name[0], name[1])
+				if v == nil {
+					t.Fatalf("variable %v missing after resuming", name)
+				}
+				g := tensors.MustCopyFlatData[float32](v.MustValue())
+				for j := range w {
+					if g[j] != w[j] {
+						t.Fatalf("variable %s[%d]: resumed %v, uninterrupted %v", name, j, g[j], w[j])
+					}
+				}
+			}
+			return
+		}
+		if !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("run %d: got %v, want ErrInterrupted", i, err)
+		}
+	}
+}
+
+// TestDamagedCheckpointFallsBack truncates the newest checkpoint, as a run
+// killed while saving would leave it, and checks that the previous one is
+// loaded instead.
+func TestDamagedCheckpointFallsBack(t *testing.T) {
+	dir := t.TempDir()
+	cfg := resumeConfig(dir)
+	cfg.Epochs = [3]int{2, 0, 0}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(syntheticImages(96, 3)); err != nil {
+		t.Fatal(err)
+	}
+	names, err := checkpointFiles(dir)
+	if err != nil || len(names) != 2 {
+		t.Fatalf("want 2 checkpoints kept, got %v (%v)", names, err)
+	}
+	newest := filepath.Join(dir, names[1])
+	if err := os.Truncate(newest+".bin", 100); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := New(cfg)
+	if err != nil {
+		t.Fatalf("damaged newest checkpoint: %v", err)
+	}
+	if p := m2.Position(); p != (Position{Stage: 1, Epoch: 2}) && p.Stage != 4 {
+		t.Errorf("fell back to position %v", p)
+	}
+	if _, err := os.Stat(newest + ".bin.damaged"); err != nil {
+		t.Errorf("damaged checkpoint not moved aside: %v", err)
+	}
+}
+
+func TestResumeWithOtherSettingsFails(t *testing.T) {
+	dir := t.TempDir()
+	cfg := resumeConfig(dir)
+	cfg.Epochs = [3]int{1, 0, 0}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(syntheticImages(96, 3)); err != nil {
+		t.Fatal(err)
+	}
+	cfg.BatchSize = 16
+	if _, err := New(cfg); err == nil {
+		t.Fatal("resuming with another batch size was accepted")
+	}
+}
