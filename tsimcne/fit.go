@@ -47,6 +47,24 @@ func (m *Model) Fit(ds *data.Dataset) error {
 // (if Config.CheckpointDir is set) and an error wrapping ErrInterrupted is
 // returned.
 func (m *Model) FitContext(ctx stdctx.Context, ds *data.Dataset) error {
+	return m.fit(ctx, ds, 3)
+}
+
+// FitStage trains on ds up to the end of the given stage (1, 2 or 3),
+// resuming from where training stands, so a notebook can look at the map
+// after each stage: FitStage(ds, 1), Transform, FitStage(ds, 2), ... A
+// stage already completed is not trained again. SIGINT stops it as in Fit.
+func (m *Model) FitStage(ds *data.Dataset, stage int) error {
+	if stage < 1 || stage > 3 {
+		return fmt.Errorf("FitStage: stage must be 1, 2 or 3, got %d", stage)
+	}
+	ctx, stop := signal.NotifyContext(stdctx.Background(), os.Interrupt)
+	defer stop()
+	return m.fit(ctx, ds, stage)
+}
+
+// fit trains up to the end of stage lastStage.
+func (m *Model) fit(ctx stdctx.Context, ds *data.Dataset, lastStage int) error {
 	if err := m.checkImages(ds, "Fit"); err != nil {
 		return err
 	}
@@ -67,7 +85,7 @@ func (m *Model) FitContext(ctx stdctx.Context, ds *data.Dataset) error {
 		return fmt.Errorf("Fit: %w", err)
 	}
 
-	for pos := m.Position(); pos.Stage <= 3; pos = m.Position() {
+	for pos := m.Position(); pos.Stage <= lastStage; pos = m.Position() {
 		if m.cfg.Epochs[pos.Stage-1] == 0 || pos.Epoch >= m.cfg.Epochs[pos.Stage-1] {
 			m.setPosition(Position{Stage: pos.Stage + 1})
 			continue

@@ -161,3 +161,35 @@ func TestNonFiniteLossStops(t *testing.T) {
 	_ = math.Inf
 	_ = os.Remove
 }
+
+func TestFitStageByStage(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Epochs = [3]int{1, 1, 1}
+	ds := syntheticImages(64, 2)
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDims := []int{cfg.PretrainDim, cfg.OutDim, cfg.OutDim}
+	for stage := 1; stage <= 3; stage++ {
+		if err := m.FitStage(ds, stage); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(m.History()); got != stage {
+			t.Fatalf("after stage %d: %d epochs trained, want %d", stage, got, stage)
+		}
+		emb, err := m.Transform(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if emb.Dim != wantDims[stage-1] {
+			t.Errorf("after stage %d the map is %d-D, want %d-D", stage, emb.Dim, wantDims[stage-1])
+		}
+	}
+	if !m.Trained() {
+		t.Errorf("not trained after stage 3: %v", m.Position())
+	}
+	if err := m.FitStage(ds, 2); err != nil || len(m.History()) != 3 {
+		t.Errorf("re-running a finished stage trained again (%v, %d epochs)", err, len(m.History()))
+	}
+}
