@@ -1,6 +1,7 @@
 package tsimcne
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,6 +28,10 @@ func checkpointFiles(dir string) ([]string, error) {
 	sort.Strings(names)
 	return names, nil
 }
+
+// HasCheckpoint reports whether dir holds a t-SimCNE checkpoint (a
+// checkpoint file; config.json alone does not count).
+func HasCheckpoint(dir string) (bool, error) { return hasCheckpoint(dir) }
 
 func hasCheckpoint(dir string) (bool, error) {
 	names, err := checkpointFiles(dir)
@@ -78,7 +83,57 @@ func (m *Model) openCheckpoints() error {
 			}
 		}
 	}
+	if err := m.loadHistory(); err != nil {
+		return err
+	}
 	return SaveConfig(m.cfg, cfgPath)
+}
+
+// HistoryFileName is the per-epoch training history kept next to the
+// checkpoints, across all the sessions of a run.
+const HistoryFileName = "history.json"
+
+// loadHistory reads history.json from the checkpoint folder, keeping only
+// the epochs before the checkpoint's position (a run killed after writing
+// the history but before the checkpoint would otherwise count an epoch
+// twice).
+func (m *Model) loadHistory() error {
+	b, err := os.ReadFile(filepath.Join(m.cfg.CheckpointDir, HistoryFileName))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading training history: %w", err)
+	}
+	var h []EpochStats
+	if err := json.Unmarshal(b, &h); err != nil {
+		return fmt.Errorf("reading training history %s: %w", HistoryFileName, err)
+	}
+	pos := m.Position()
+	m.history = m.history[:0]
+	for _, e := range h {
+		if e.Stage < pos.Stage || (e.Stage == pos.Stage && e.Epoch < pos.Epoch) {
+			m.history = append(m.history, e)
+		}
+	}
+	return nil
+}
+
+// saveHistory writes the history next to the checkpoints.
+func (m *Model) saveHistory() error {
+	if m.ckpt == nil {
+		return nil
+	}
+	path := filepath.Join(m.cfg.CheckpointDir, HistoryFileName)
+	b, err := json.MarshalIndent(m.history, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing training history: %w", err)
+	}
+	return os.Rename(tmp, path)
 }
 
 func unwrapAll(err error) error {

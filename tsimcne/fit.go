@@ -202,6 +202,9 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 			if err := m.saveCheckpoint(); err != nil {
 				return err
 			}
+			if err := m.saveHistory(); err != nil {
+				return err
+			}
 		} else {
 			m.setPosition(next)
 		}

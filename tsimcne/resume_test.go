@@ -75,6 +75,9 @@ func TestResumeGivesSameWeights(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if h := m.History(); len(h) != 5 {
+				t.Errorf("history after resuming has %d epochs, want 5: %+v", len(h), h)
+			}
 			// Variables not used since the last resume (e.g. the 128-D
 			// output layer) are still in the checkpoint: InspectVariable
 			// loads them from there.

@@ -149,7 +149,9 @@ func (m *Model) Context() *context.Context { return m.ctx }
 // Backend returns the GoMLX backend the model computes on.
 func (m *Model) Backend() backends.Backend { return m.backend }
 
-// History returns the statistics of the epochs trained by this process.
+// History returns the statistics of every epoch trained so far, including
+// earlier sessions of a resumed run (kept in the checkpoint folder's
+// history.json).
 func (m *Model) History() []EpochStats { return append([]EpochStats(nil), m.history...) }
 
 // Position is where training stands: the next (Stage, Epoch, Batch) to

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gosimcne/gosimcne/tsimcne"
+	"github.com/gosimcne/gosimcne/tsimcne/data"
+)
+
+func embedCommand() *command {
+	return &command{
+		name:     "embed",
+		synopsis: "embed images with a trained run (map coordinates, optionally backbone features)",
+		usage:    "tsimcne embed -run DIR [-dataset NAME] [-split train|test|all] -out FILE.npy|FILE.csv [-features]",
+		help: `Embeds images with the network of a trained run, without augmentation, and
+writes their map coordinates to -out: .npy (float32, shape (N, 2)) or .csv
+(x, y, label, class). With -features it also writes the backbone features to
+the same name with "_features" added (e.g. test_features.npy).
+
+The data set defaults to the run's; CIFAR-10 uses every training batch
+present.`,
+		examples: `  tsimcne embed -run runs/cifar10-cpu -split test -out test.csv
+  tsimcne embed -run runs/cifar10-cpu -split all -out all.npy -features
+  tsimcne embed -run runs/photos -dataset folder:./more-photos -out more.csv`,
+		flags: func(fs *flag.FlagSet) { new(embedOptions).define(fs) },
+		run:   runEmbed,
+	}
+}
+
+type embedOptions struct {
+	run       string
+	dataset   string
+	dataDir   string
+	split     splitValue
+	out       string
+	features  bool
+	imageSize int
+}
+
+func (o *embedOptions) define(fs *flag.FlagSet) {
+	o.split.v = data.All
+	fs.StringVar(&o.run, "run", "", "trained run `folder` (train's -out), or a checkpoint folder")
+	fs.StringVar(&o.dataset, "dataset", "", datasetHelp+" (default: the run's)")
+	fs.StringVar(&o.dataDir, "data", "", "data `folder` (default: the run's, else $TSIMCNE_DATA or the user cache folder)")
+	fs.Var(&o.split, "split", "which images, a `split`: train, test or all (train followed by test)")
+	fs.StringVar(&o.out, "out", "", "output `file`, .npy or .csv")
+	fs.BoolVar(&o.features, "features", false, "also write the backbone features to <out>_features.<ext>")
+	fs.IntVar(&o.imageSize, "image-size", 0, "side in `pixels` that folder images are resized to (default: the run's, else 32)")
+}
+
+func runEmbed(e *env, args []string) error {
+	var o embedOptions
+	fset := flag.NewFlagSet("embed", flag.ContinueOnError)
+	o.define(fset)
+	if err := parseFlags(fset, e, args); err != nil {
+		return err
+	}
+	switch {
+	case o.run == "":
+		return usagef("-run is required")
+	case o.out == "":
+		return usagef("-out is required")
+	}
+	ext := strings.ToLower(filepath.Ext(o.out))
+	if ext != ".npy" && ext != ".csv" {
+		return usagef("-out %s: the name must end in .npy or .csv", o.out)
+	}
+	spec, err := dataFor(o.run, o.dataset, o.dataDir, o.imageSize)
+	if err != nil {
+		return err
+	}
+	ds, notes, err := loadSplit(spec, o.split.v, 0)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		e.printf("note: %s\n", n)
+	}
+	m, err := loadModel(e, o.run)
+	if err != nil {
+		return err
+	}
+	e.printf("Embedding %s (%d images) with %s...\n", ds.Name, ds.N, checkpointFolder(o.run))
+	t0 := time.Now()
+	out, feats, err := m.TransformWithFeatures(ds)
+	if err != nil {
+		return err
+	}
+	e.printf("Embedded in %s: %d-D map", formatSeconds(time.Since(t0).Seconds()), out.Dim)
+	if o.features {
+		e.printf(", %d-D features", feats.Dim)
+	}
+	e.printf("\n")
+	if err := saveEmbedding(out, o.out); err != nil {
+		return err
+	}
+	e.printf("Wrote %s\n", o.out)
+	if o.features {
+		p := strings.TrimSuffix(o.out, filepath.Ext(o.out)) + "_features" + filepath.Ext(o.out)
+		if err := saveEmbedding(feats, p); err != nil {
+			return err
+		}
+		e.printf("Wrote %s\n", p)
+	}
+	return nil
+}
+
+// loadModel loads a run's trained model for inference.
+func loadModel(e *env, runDir string) (*tsimcne.Model, error) {
+	dir := checkpointFolder(runDir)
+	if ok, err := hasCheckpoint(dir); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("no checkpoint in %s: is %s a run folder written by `tsimcne train`?", dir, runDir)
+		}
+		return nil, err
+	}
+	m, err := tsimcne.Load(dir, func(c *tsimcne.Config) {
+		c.Log = e.stdout
+		c.Progress = tsimcne.ProgressOff
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !m.Trained() {
+		fmt.Fprintf(e.stderr, "warning: the run in %s is not finished (next: %s); using its current weights\n", runDir, m.Position())
+	}
+	return m, nil
+}
+
+// dataFor returns the data selection for a command on a run: the run's
+// (from run.json), with the flags given replacing its data set, data folder
+// and image size.
+func dataFor(runDir, dataset, dataDir string, imageSize int) (dataSpec, error) {
+	var spec dataSpec
+	if runDir != "" {
+		info, err := readRunInfo(runDir)
+		switch {
+		case err == nil:
+			spec = info.Data
+		case errors.Is(err, fs.ErrNotExist):
+			if dataset == "" {
+				return spec, usagef("%s has no %s saying which images it was trained on: pass -dataset", runDir, runInfoFile)
+			}
+		default:
+			return spec, err
+		}
+	}
+	if dataset != "" {
+		d, err := normalizeDataset(dataset)
+		if err != nil {
+			return spec, usagef("-dataset: %v", err)
+		}
+		if d != spec.Dataset {
+			spec = dataSpec{Dataset: d, DataDir: spec.DataDir, ImageSize: spec.ImageSize}
+		}
+	}
+	if spec.Dataset == "" {
+		return spec, usagef("-dataset is required")
+	}
+	if dataDir != "" {
+		spec.DataDir, _ = filepath.Abs(dataDir)
+	}
+	if imageSize > 0 {
+		spec.ImageSize = imageSize
+	}
+	return spec, nil
+}

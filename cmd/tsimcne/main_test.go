@@ -1,0 +1,300 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+)
+
+func TestHelp(t *testing.T) {
+	r := runCmd(t, "help")
+	r.wantCode(t, exitOK)
+	for _, name := range commandOrder {
+		if !strings.Contains(r.stdout, "  "+name+" ") {
+			t.Errorf("help does not list %s:\n%s", name, r.stdout)
+		}
+	}
+	for _, name := range commandOrder {
+		for _, args := range [][]string{{name, "-h"}, {"help", name}} {
+			r := runCmd(t, args...)
+			r.wantCode(t, exitOK)
+			if !strings.HasPrefix(r.stdout, "usage: tsimcne "+name) {
+				t.Errorf("%v: usage does not start with the synopsis:\n%s", args, r.stdout)
+			}
+			if name != "backends" && (!strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "Flags:")) {
+				t.Errorf("%v: usage lacks flags or examples:\n%s", args, r.stdout)
+			}
+			if r.stderr != "" {
+				t.Errorf("%v: stderr %q", args, r.stderr)
+			}
+		}
+	}
+}
+
+func TestBadCommandLines(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string // in stderr
+	}{
+		{nil, "Commands:"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"train", "-nope"}, "flag provided but not defined: -nope"},
+		{[]string{"train", "-epochs", "1,2"}, "three numbers"},
+		{[]string{"train", "-epochs", "0,0,0"}, "all three stages are 0"},
+		{[]string{"train", "-preset", "huge"}, "want one of paper, cpu, quick"},
+		{[]string{"train", "-batch", "x"}, "invalid value"},
+		{[]string{"train", "extra"}, `unexpected argument "extra"`},
+		{[]string{"train", "-train-limit", "-3"}, "number of images"},
+		{[]string{"embed", "-out", "x.npy"}, "-run is required"},
+		{[]string{"embed", "-run", "r", "-out", "x.txt"}, ".npy or .csv"},
+		{[]string{"embed", "-run", "r", "-split", "val", "-out", "x.npy"}, "want train, test or all"},
+		{[]string{"eval"}, "either -run or -embedding"},
+		{[]string{"eval", "-run", "r", "-labels", "l.txt"}, "go with -embedding"},
+		{[]string{"plot", "-run", "r", "-dataset", "cifar10"}, "-run uses the run's images"},
+		{[]string{"baseline", "-k", "0"}, "-k must be at least 1"},
+		{[]string{"download", "-dataset", "imagenet"}, "want one of"},
+	}
+	for _, c := range cases {
+		r := runCmd(t, c.args...)
+		if r.code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\nstderr: %s", c.args, r.code, exitUsage, r.stderr)
+			continue
+		}
+		if !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: stderr lacks %q:\n%s", c.args, c.want, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "usage: tsimcne") && !strings.Contains(r.stderr, "Usage:") {
+			t.Errorf("%v: no usage in stderr:\n%s", c.args, r.stderr)
+		}
+		if r.stdout != "" {
+			t.Errorf("%v: stdout %q", c.args, r.stdout)
+		}
+	}
+}
+
+func TestBackends(t *testing.T) {
+	r := runCmd(t, "backends")
+	r.wantCode(t, exitOK)
+	for _, want := range []string{"go", "GOMLX_BACKEND", "-tags xla"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("backends output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// accuracyRE finds the accuracy printed by baseline.
+var accuracyRE = regexp.MustCompile(`pixel kNN accuracy \(k=(\d+)\): ([0-9.]+)`)
+
+func printedAccuracy(t *testing.T, stdout string) float64 {
+	t.Helper()
+	m := accuracyRE.FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no accuracy in the output:\n%s", stdout)
+	}
+	a, err := strconv.ParseFloat(m[2], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestBaselineCIFAR10 is the README's pixel baseline on the real data:
+// data_batch_1 -> test_batch, k=15, about 0.309. About 10 s.
+func TestBaselineCIFAR10(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped under -short: kNN on 10000 x 10000 CIFAR-10 images takes about 10 s")
+	}
+	dir := data.NeedTestData(t, data.CIFAR10Folder, data.CIFAR10TestFile)
+	root := filepath.Dir(filepath.Dir(dir))
+	jsonPath := filepath.Join(t.TempDir(), "pixels.json")
+	r := runCmd(t, "baseline", "-dataset", "cifar10", "-data", root, "-json", jsonPath)
+	r.wantCode(t, exitOK)
+	a := printedAccuracy(t, r.stdout)
+	t.Logf("pixel kNN accuracy %.4f", a)
+	if a < 0.28 || a > 0.34 {
+		t.Errorf("pixel kNN accuracy %.4f outside [0.28, 0.34]", a)
+	}
+	if !strings.Contains(r.stdout, "10000 images") || !strings.Contains(r.stdout, "data_batch_1") {
+		t.Errorf("baseline did not use data_batch_1 -> test_batch:\n%s", r.stdout)
+	}
+	var rep struct {
+		Accuracy float64 `json:"knn_accuracy_pixels"`
+		NTrain   int     `json:"n_train"`
+	}
+	readJSON(t, jsonPath, &rep)
+	if rep.NTrain != 10000 || fmt.Sprintf("%.4f", rep.Accuracy) != fmt.Sprintf("%.4f", a) {
+		t.Errorf("JSON %+v disagrees with the printed %.4f", rep, a)
+	}
+}
+
+// TestCIFARPartialBatches: a data folder with only some CIFAR-10 batches is
+// used as it is, and says so.
+func TestCIFARPartialBatches(t *testing.T) {
+	root := t.TempDir()
+	folder := filepath.Join(root, data.CIFAR10Folder)
+	writeCIFAR(t, filepath.Join(folder, "data_batch_1.bin"), 60, 3, 1)
+	writeCIFAR(t, filepath.Join(folder, "data_batch_3.bin"), 30, 3, 2)
+	writeCIFAR(t, filepath.Join(folder, "test_batch.bin"), 30, 3, 3)
+
+	// The cpu preset's choice: data_batch_1 -> test_batch.
+	r := runCmd(t, "baseline", "-data", root, "-k", "5")
+	r.wantCode(t, exitOK)
+	if a := printedAccuracy(t, r.stdout); a != 1 {
+		t.Errorf("pixel kNN accuracy on separable classes %.4f, want 1", a)
+	}
+	if !strings.Contains(r.stdout, "data_batch_1 (60 images)") || strings.Contains(r.stdout, "note:") {
+		t.Errorf("baseline did not use data_batch_1 alone without a note:\n%s", r.stdout)
+	}
+	// All five wanted: the two present are used, with a note.
+	r = runCmd(t, "baseline", "-data", root, "-k", "5", "-cifar-batches", "5")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "90 images") || !strings.Contains(r.stdout, "data_batch_1.bin, data_batch_3.bin present") {
+		t.Errorf("partial batches not used or not reported:\n%s", r.stdout)
+	}
+	// Hold-out: train and test together, 120/6 = 20 held out.
+	r = runCmd(t, "baseline", "-data", root, "-k", "5", "-cifar-batches", "5", "-eval", "holdout")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "(100 images) -> ") || !strings.Contains(r.stdout, "(20 images)") {
+		t.Errorf("hold-out split not 100 -> 20:\n%s", r.stdout)
+	}
+	// Limits take stratified subsets.
+	rd, err := loadRunData(dataSpec{Dataset: dsCIFAR10, DataDir: root, CIFARBatches: 1, TrainLimit: 30, TestLimit: 9, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[int]int{}
+	for _, l := range rd.Train.Labels {
+		counts[l]++
+	}
+	if rd.Train.N != 30 || rd.Test.N != 9 || counts[0] != 10 || counts[1] != 10 || counts[2] != 10 {
+		t.Errorf("limits: %d train (per class %v), %d test; want 30 (10 each), 9", rd.Train.N, counts, rd.Test.N)
+	}
+}
+
+func TestDownload(t *testing.T) {
+	// Offline (nothing listens on port 1): the library's error, exit 1.
+	dir := t.TempDir()
+	r := runCmd(t, "download", "-data", dir, "-url", "http://127.0.0.1:1/cifar-10-binary.tar.gz")
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "127.0.0.1:1") || !strings.Contains(r.stderr, dir) {
+		t.Errorf("offline error does not name the URL and where to put the file:\n%s", r.stderr)
+	}
+	// Already there: nothing to do.
+	folder := filepath.Join(dir, data.CIFAR10Folder)
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range data.CIFAR10Archive.Files {
+		if err := os.WriteFile(filepath.Join(folder, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = runCmd(t, "download", "-data", dir, "-url", "http://127.0.0.1:1/cifar-10-binary.tar.gz")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "CIFAR-10 is in "+folder) {
+		t.Errorf("unexpected output:\n%s", r.stdout)
+	}
+}
+
+// TestEvalFiles: eval on embedding files, with labels in the CSV, in a
+// separate file, and held out.
+func TestEvalFiles(t *testing.T) {
+	dir := t.TempDir()
+	// Two well separated clusters, labels 0 and 1; point i of the test set
+	// is labelled wrong when i%10 == 0 (a tenth).
+	mk := func(n int, noisy bool) *embedding.Embedding {
+		e := &embedding.Embedding{N: n, Dim: 2, ClassNames: []string{"left", "right"}}
+		for i := 0; i < n; i++ {
+			c := i % 2
+			e.Points = append(e.Points, float32(10*c)+float32(i%7)*0.1, float32(i%5)*0.1)
+			l := c
+			if noisy && i%10 == 0 {
+				l = 1 - c
+			}
+			e.Labels = append(e.Labels, l)
+		}
+		return e
+	}
+	train, test := mk(60, false), mk(40, true)
+	trainCSV, testCSV := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
+	if err := train.Save(trainCSV); err != nil {
+		t.Fatal(err)
+	}
+	if err := test.Save(testCSV); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, "eval", "-embedding", trainCSV, "-test", testCSV, "-k", "5")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, ": 0.9000") {
+		t.Errorf("accuracy with a tenth of the test labels wrong should be 0.9000:\n%s", r.stdout)
+	}
+	var rep evalReport
+	readJSON(t, filepath.Join(dir, "train_eval_k5.json"), &rep)
+	if rep.MapAccuracy != 0.9 || rep.NTest != 40 || len(rep.MapPerClass) != 2 || rep.MapPerClass[0].Class != "left" {
+		t.Errorf("JSON report %+v", rep)
+	}
+
+	// .npy coordinates with class names in a text file, held out.
+	npyPath, labelsPath := filepath.Join(dir, "all.npy"), filepath.Join(dir, "labels.txt")
+	if err := train.Save(npyPath); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range train.Labels {
+		lines = append(lines, train.ClassNames[l])
+	}
+	if err := os.WriteFile(labelsPath, []byte("class\n"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "held.json")
+	r = runCmd(t, "eval", "-embedding", npyPath, "-labels", labelsPath, "-holdout", "12", "-json", out)
+	r.wantCode(t, exitOK)
+	readJSON(t, out, &rep)
+	if rep.Mode != "holdout" || rep.NTest != 12 || rep.NTrain != 48 || rep.MapAccuracy != 1 {
+		t.Errorf("hold-out report %+v, want 48 -> 12 at accuracy 1", rep)
+	}
+
+	// Wrong number of labels, no labels at all.
+	if err := os.WriteFile(labelsPath, []byte("0\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCmd(t, "eval", "-embedding", npyPath, "-labels", labelsPath)
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "2 labels for the 60 points") {
+		t.Errorf("label count error:\n%s", r.stderr)
+	}
+	r = runCmd(t, "eval", "-embedding", npyPath)
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "has no labels") {
+		t.Errorf("missing labels error:\n%s", r.stderr)
+	}
+}
+
+func TestNormalizeDataset(t *testing.T) {
+	for in, want := range map[string]string{
+		"cifar10": dsCIFAR10, "CIFAR-10": dsCIFAR10, "cifar_100": dsCIFAR100,
+		"Fashion-MNIST": dsFashionMNIST, "fmnist": dsFashionMNIST, "mnist": dsMNIST,
+	} {
+		got, err := normalizeDataset(in)
+		if err != nil || got != want {
+			t.Errorf("normalizeDataset(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	got, err := normalizeDataset("folder:rel/photos")
+	if err != nil || !strings.HasPrefix(got, "folder:/") || !strings.HasSuffix(got, "rel/photos") {
+		t.Errorf("folder path not made absolute: %q, %v", got, err)
+	}
+	for _, bad := range []string{"", "imagenet", "folder:"} {
+		if _, err := normalizeDataset(bad); err == nil {
+			t.Errorf("normalizeDataset(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+)
+
+// trainOutputs are the files a finished labelled run writes.
+var trainOutputs = []string{
+	"config.json", "run.json", "history.json", "metrics.json",
+	"embedding_train.npy", "embedding_train.csv", "embedding_test.npy", "embedding_test.csv",
+	"map.png", "map.svg", "thumbnails.png", "outliers.png", "outliers_map.png", "map.html",
+}
+
+// tinyTrainArgs makes training take seconds: 16x16 images, batch 16, one
+// epoch per stage.
+func tinyTrainArgs(dataDir, out string) []string {
+	return []string{"train", "--quick", "-dataset", "folder:" + dataDir, "-out", out,
+		"-image-size", "16", "-batch", "16", "-epochs", "1,1,1", "-k", "5", "-progress", "lines"}
+}
+
+// TestTrainLifecycle trains once through everything a user meets: an
+// interrupt (exit 130 with a checkpoint), the refusal to overwrite it, the
+// resume that finishes training and writes every output, a resume of the
+// finished run that only redoes the outputs, and then eval, plot and embed
+// on the run folder.
+func TestTrainLifecycle(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "shapes")
+	writeImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	writeImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	out := filepath.Join(root, "run")
+	args := tinyTrainArgs(images, out)
+
+	// 1. Interrupted (the context is what SIGINT cancels): exit 130, a
+	// checkpoint, and a message saying how to resume.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := runCmdContext(t, ctx, args...)
+	r.wantCode(t, exitInterrupted)
+	if !strings.Contains(r.stderr, "-resume") || !strings.Contains(r.stderr, "tsimcne train -out "+out+" -resume") {
+		t.Errorf("interrupt message does not say how to resume:\n%s", r.stderr)
+	}
+	if ok, _ := hasCheckpoint(filepath.Join(out, "checkpoints")); !ok {
+		t.Fatal("no checkpoint after the interrupt")
+	}
+	if _, err := os.Stat(filepath.Join(out, "metrics.json")); err == nil {
+		t.Error("metrics.json written for an interrupted run")
+	}
+
+	// 2. Without -resume an existing checkpoint is an error.
+	r = runCmd(t, args...)
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "-resume") || !strings.Contains(r.stderr, "another -out") {
+		t.Errorf("error does not suggest -resume or another -out:\n%s", r.stderr)
+	}
+
+	// 3. -resume alone (the settings come from the run folder) finishes.
+	r = runCmd(t, "train", "-out", out, "-resume", "-progress", "lines")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "Resuming at stage 1, epoch 0, batch 1") {
+		t.Errorf("resume did not continue after the interrupted step:\n%s", r.stdout)
+	}
+	mustExist(t, out, trainOutputs...)
+	met := readMetrics(t, out)
+	if met.KNN == nil || met.KNN.K != 5 || met.KNN.NTrain != 48 || met.KNN.NTest != 24 || met.KNN.MapDim != 2 {
+		t.Fatalf("metrics knn = %+v, want k=5, 48 -> 24, 2-D", met.KNN)
+	}
+	if a := met.KNN.MapAccuracy; !(a >= 0 && a <= 1) || met.KNN.FeatureDim == 0 {
+		t.Errorf("map accuracy %v, feature dim %d", a, met.KNN.FeatureDim)
+	}
+	// One entry per epoch: 3 stages x 1 epoch; the interrupted epoch was
+	// finished by the resumed session.
+	if len(met.History) != 3 {
+		t.Errorf("history has %d epochs, want 3: %+v", len(met.History), met.History)
+	}
+	if met.Machine.NumCPU < 1 || met.Machine.GOOS == "" || met.Machine.Backend == "" || met.Config.BatchSize != 16 {
+		t.Errorf("machine or config missing from metrics: %+v / batch %d", met.Machine, met.Config.BatchSize)
+	}
+	if met.Timing.TrainSeconds <= 0 || met.Timing.EvalSeconds <= 0 || met.Timing.PicturesSeconds <= 0 {
+		t.Errorf("timings missing: %+v", met.Timing)
+	}
+	checkEmbeddingFile(t, filepath.Join(out, "embedding_train.csv"), 48, true)
+	checkEmbeddingFile(t, filepath.Join(out, "embedding_test.npy"), 24, false)
+	checkPictures(t, out)
+
+	// 4. -resume on the finished run trains nothing and redoes the outputs.
+	for _, n := range trainOutputs[3:] {
+		if err := os.Remove(filepath.Join(out, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = runCmd(t, "train", "-out", out, "-resume")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "Training is complete") || strings.Contains(r.stdout, "Stage 1/3") {
+		t.Errorf("resume of a finished run trained again:\n%s", r.stdout)
+	}
+	mustExist(t, out, trainOutputs...)
+	met2 := readMetrics(t, out)
+	if len(met2.History) != 3 || met2.KNN.MapAccuracy != met.KNN.MapAccuracy {
+		t.Errorf("no-op resume changed the run: history %d epochs, accuracy %v vs %v",
+			len(met2.History), met2.KNN.MapAccuracy, met.KNN.MapAccuracy)
+	}
+
+	// 5. Resuming with other data is refused.
+	r = runCmd(t, "train", "-out", out, "-resume", "-train-limit", "30")
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "train-limit") {
+		t.Errorf("error does not name the differing flag:\n%s", r.stderr)
+	}
+
+	// 6. eval -run recomputes the same accuracy from the files.
+	r = runCmd(t, "eval", "-run", out, "-k", "5")
+	r.wantCode(t, exitOK)
+	var ev evalReport
+	readJSON(t, filepath.Join(out, "eval_k5.json"), &ev)
+	if ev.MapAccuracy != met.KNN.MapAccuracy || ev.NTrain != 48 || ev.NTest != 24 {
+		t.Errorf("eval -run: accuracy %v (%d -> %d), train reported %v", ev.MapAccuracy, ev.NTrain, ev.NTest, met.KNN.MapAccuracy)
+	}
+
+	// 7. plot -run redraws the pictures elsewhere, with thumbnails.
+	pics := filepath.Join(root, "pictures")
+	r = runCmd(t, "plot", "-run", out, "-out", pics)
+	r.wantCode(t, exitOK)
+	checkPictures(t, pics)
+
+	// 8. embed -run gives the same map of the test images as train.
+	emb := filepath.Join(root, "test.npy")
+	r = runCmd(t, "embed", "-run", out, "-split", "test", "-out", emb, "-features")
+	r.wantCode(t, exitOK)
+	got, err := embedding.Load(emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := embedding.Load(filepath.Join(out, "embedding_test.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.N != want.N || got.Dim != 2 {
+		t.Fatalf("embed: [%d,%d], want [%d,2]", got.N, got.Dim, want.N)
+	}
+	for i := range got.Points {
+		if math.Abs(float64(got.Points[i]-want.Points[i])) > 1e-4 {
+			t.Fatalf("embed: coordinate %d is %v, train wrote %v", i, got.Points[i], want.Points[i])
+		}
+	}
+	feats, err := embedding.Load(filepath.Join(root, "test_features.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if feats.N != 24 || feats.Dim != met.KNN.FeatureDim {
+		t.Errorf("features [%d,%d], want [24,%d]", feats.N, feats.Dim, met.KNN.FeatureDim)
+	}
+}
+
+// TestTrainUnlabelled trains on a folder without class sub-folders: no kNN
+// evaluation, one embedding file, pictures without labels.
+func TestTrainUnlabelled(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "photos")
+	writeImageFolder(t, images, 0, 32, 16, 3)
+	out := filepath.Join(root, "run")
+	args := append(tinyTrainArgs(images, out), "-epochs", "0,0,1")
+	r := runCmd(t, args...)
+	r.wantCode(t, exitOK)
+	mustExist(t, out, "metrics.json", "embedding_train.npy", "embedding_train.csv", "map.png", "map.svg",
+		"thumbnails.png", "outliers.png", "outliers_map.png", "map.html")
+	if _, err := os.Stat(filepath.Join(out, "embedding_test.npy")); err == nil {
+		t.Error("embedding_test.npy written for unlabelled images")
+	}
+	met := readMetrics(t, out)
+	if met.KNN != nil || met.Data.Mode != evalNone {
+		t.Errorf("unlabelled run evaluated: mode %q, knn %+v", met.Data.Mode, met.KNN)
+	}
+	checkEmbeddingFile(t, filepath.Join(out, "embedding_train.csv"), 32, false)
+}
+
+func TestTrainErrors(t *testing.T) {
+	root := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no data", []string{"train", "-data", root, "-out", filepath.Join(root, "r1")}, exitError, "tsimcne download"},
+		{"resume nothing", []string{"train", "-data", root, "-out", filepath.Join(root, "r2"), "-resume"}, exitError, "no checkpoint"},
+		{"missing folder", []string{"train", "-dataset", "folder:" + filepath.Join(root, "nope"), "-out", filepath.Join(root, "r3")}, exitError, "does not exist"},
+		{"bad backbone", []string{"train", "-backbone", "resnet7"}, exitUsage, "resnet18"},
+		{"bad kernel", []string{"train", "-kernel", "pareto"}, exitUsage, "-kernel"},
+		{"quick contradicts", []string{"train", "-quick", "-preset", "paper"}, exitUsage, "-quick"},
+		{"bad dataset", []string{"train", "-dataset", "imagenet"}, exitUsage, "unknown data set"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCmd(t, c.args...)
+			r.wantCode(t, c.code)
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr lacks %q:\n%s", c.want, r.stderr)
+			}
+			if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("stack trace for a user error:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func readMetrics(t *testing.T, dir string) metrics {
+	t.Helper()
+	var m metrics
+	readJSON(t, filepath.Join(dir, "metrics.json"), &m)
+	return m
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// checkEmbeddingFile checks an embedding file's size and labels.
+func checkEmbeddingFile(t *testing.T, path string, n int, labelled bool) {
+	t.Helper()
+	e, err := embedding.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.N != n || e.Dim != 2 {
+		t.Errorf("%s: [%d,%d], want [%d,2]", path, e.N, e.Dim, n)
+	}
+	if labelled && (e.Labels == nil || len(e.ClassNames) != 3 || e.ClassNames[0] != "classa") {
+		t.Errorf("%s: labels %v, class names %v", path, e.Labels != nil, e.ClassNames)
+	}
+}
+
+// checkPictures checks that the pictures in dir are what they claim.
+func checkPictures(t *testing.T, dir string) {
+	t.Helper()
+	for _, n := range []string{"map.png", "thumbnails.png", "outliers.png", "outliers_map.png"} {
+		f, err := os.Open(filepath.Join(dir, n))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Errorf("%s: %v", n, err)
+		} else if b := img.Bounds(); b.Dx() < 200 || b.Dy() < 100 {
+			t.Errorf("%s is only %dx%d", n, b.Dx(), b.Dy())
+		}
+	}
+	svg, _ := os.ReadFile(filepath.Join(dir, "map.svg"))
+	if !strings.Contains(string(svg), "<svg") || !strings.Contains(string(svg), "<circle") {
+		t.Errorf("map.svg is not an SVG with points")
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "map.html"))
+	if !strings.Contains(strings.ToLower(string(html)), "<html") || !strings.Contains(string(html), "classa") {
+		t.Errorf("map.html is not a page with the class names")
+	}
+}
