@@ -168,6 +168,12 @@ func loadSplit(spec dataSpec, split data.Split, batches int) (ds *data.Dataset, 
 	case dsCIFAR10:
 		return loadCIFAR10(spec.DataDir, split, batches)
 	case dsCIFAR100:
+		if root, err := dataDirOrDefault(spec.DataDir); err == nil && !isDir(filepath.Join(root, data.CIFAR100Folder)) {
+			fmt.Fprintf(os.Stderr, "CIFAR-100 is not in %s: downloading it (161 MB)\n", root)
+			if err := data.EnsureCIFAR100(root); err != nil {
+				return nil, nil, err
+			}
+		}
 		ds, err = data.LoadCIFAR100(spec.DataDir, split)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w\n(run `tsimcne download -dataset cifar100` to fetch it)", err)
@@ -237,6 +243,15 @@ func loadCIFAR10(dir string, split data.Split, batches int) (*data.Dataset, []st
 		return nil, nil, err
 	}
 	folder := filepath.Join(root, data.CIFAR10Folder)
+	if !isDir(folder) {
+		// A fresh machine: fetch the official archive first, so that one
+		// command trains a map (the library checks the MD5 and fails fast
+		// offline with instructions).
+		fmt.Fprintf(os.Stderr, "CIFAR-10 is not in %s: downloading it (163 MB)\n", root)
+		if err := data.EnsureCIFAR10(root); err != nil {
+			return nil, nil, err
+		}
+	}
 	missing := func(file string) error {
 		return fmt.Errorf("CIFAR-10 not found: %s does not exist.\nRun `tsimcne download -dataset cifar10` (or pass -data DIR / set $%s to the folder that holds %s/)",
 			filepath.Join(folder, file), data.EnvDataDir, data.CIFAR10Folder)
