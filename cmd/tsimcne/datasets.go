@@ -171,7 +171,7 @@ func loadSplit(spec dataSpec, split data.Split, batches int) (ds *data.Dataset, 
 		if root, err := dataDirOrDefault(spec.DataDir); err == nil && !isDir(filepath.Join(root, data.CIFAR100Folder)) {
 			fmt.Fprintf(os.Stderr, "CIFAR-100 is not in %s: downloading it (161 MB)\n", root)
 			if err := data.EnsureCIFAR100(root); err != nil {
-				return nil, nil, err
+				return nil, nil, fmt.Errorf("%w\n(or run `tsimcne download -dataset cifar100` once the network is reachable)", err)
 			}
 		}
 		ds, err = data.LoadCIFAR100(spec.DataDir, split)
@@ -249,7 +249,7 @@ func loadCIFAR10(dir string, split data.Split, batches int) (*data.Dataset, []st
 		// offline with instructions).
 		fmt.Fprintf(os.Stderr, "CIFAR-10 is not in %s: downloading it (163 MB)\n", root)
 		if err := data.EnsureCIFAR10(root); err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%w\n(or run `tsimcne download -dataset cifar10` once the network is reachable)", err)
 		}
 	}
 	missing := func(file string) error {

@@ -97,21 +97,6 @@ func hasCheckpoint(dir string) (bool, error) {
 	return false, nil
 }
 
-// readHistory reads history.json (nil if absent).
-func readHistory(dir string) ([]tsimcne.EpochStats, error) {
-	b, err := os.ReadFile(filepath.Join(dir, historyFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var h []tsimcne.EpochStats
-	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, historyFile), err)
-	}
-	return h, nil
-}
 
 // machineInfo describes where a run was timed.
 type machineInfo struct {

@@ -277,13 +277,6 @@ func runTrain(e *env, args []string) error {
 	if err := tsimcne.SaveConfig(m.Config(), filepath.Join(out, runConfigFile)); err != nil {
 		return err
 	}
-	var history []tsimcne.EpochStats
-	if o.resume {
-		if history, err = readHistory(out); err != nil {
-			return err
-		}
-	}
-
 	// Training.
 	c := m.Config()
 	pos := m.Position()
@@ -301,7 +294,8 @@ func runTrain(e *env, args []string) error {
 	t0 = time.Now()
 	fitErr := fitWithSignals(e, m, rd.Fit)
 	trainSeconds := time.Since(t0).Seconds()
-	history = append(history, m.History()...)
+	// The library keeps the history of every session in the checkpoint folder.
+	history := m.History()
 	if err := tsimcne.WriteJSON(filepath.Join(out, historyFile), history); err != nil {
 		return err
 	}

@@ -1,0 +1,67 @@
+// Package accel makes GoMLX's pure-Go backend ("go", package simplego)
+// train several times faster, by replacing the executor of its DotGeneral
+// op — the matrix products of every convolution (im2col), dense layer and
+// their gradients, most of a training step's time — with a float32 GEMM
+// written for the vector units, and the executors of the ops that then
+// dominate (the im2col Gather and its ScatterSum gradient, broadcasting
+// Add/Sub/Mul/Div, ReduceSum/ReduceMax, BroadcastInDim, Where, Sign) with
+// float32 versions that work on whole rows and runs instead of simplego's
+// element-by-element index iterators.
+//
+// # The GEMM
+//
+// MatMul computes C = A·B for strided float32 matrices: cache-blocked, with
+// B packed into panels and a register-blocked micro-kernel (BLIS style),
+// split over GOMAXPROCS goroutines by rows of C, or by the contraction for
+// products with a small output and a long contraction (weight gradients).
+// The micro-kernel is chosen at run time (Kernel): AVX-512 (14x32 tile) or
+// AVX2+FMA (6x16) assembly on amd64, plain Go elsewhere or with the purego
+// build tag. A micro-kernel runs at about 115 GFLOP/s per core of the AMD
+// EPYC (Zen 4) development machine; whole products of the training steps at
+// 90-200 GFLOP/s on its 2 cores, against about 10 for simplego's own kernel
+// (see BenchmarkMatMul and BENCHMARKS.md at the repository root).
+//
+// # The DotGeneral executor
+//
+// Install registers, process-wide, an executor that computes float32
+// DotGenerals with any batch, contracting and cross axes: an operand whose
+// axis groups each form one strided range of memory (e.g. [rows, k] or
+// [k, rows], several axes per group) is read in place, any other is first
+// copied to [batch, cross, contract] order; the output is the node's
+// [batch, lhsCross, rhsCross] buffer, which simplego then reshapes. Other
+// dtypes, and anything unexpected, go to simplego's own executor.
+//
+// simplego offers no public hook for this: the package reaches its
+// unexported executor registry with go:linkname and reads node fields
+// through unsafe, all of it in one file (simplego_internals.go), checked by
+// reflection. Install therefore refuses (leaving simplego untouched, and
+// logging why once) unless
+//   - the linked GoMLX is exactly SupportedGoMLX (runtime/debug build info,
+//     or in test binaries, which lack it, the module-cache path of
+//     simplego's sources),
+//   - the fields it reads have the expected names, types and offsets,
+//   - a self-test passes: a few DotGenerals, Gathers, ScatterSums and
+//     element-wise ops computed by both executors agree, and the parameters
+//     read through unsafe are those the graph was built with;
+//
+// and it does nothing when the environment variable EnvVar
+// (TSIMCNE_FAST_KERNELS) is 0. Should an executor ever panic, it logs once
+// and hands every later op back to simplego.
+//
+// # The other executors
+//
+// Gather and ScatterSum are handled when they gather or scatter-add whole
+// rows along axis 0 with int32/int64 indices in range (the im2col pattern
+// of tsimcne/nn); element-wise ops when the operands are float32 and each
+// is either the output's shape, broadcast along some axes, or a scalar;
+// reductions and BroadcastInDim on float32. Axes are merged into as few
+// strided runs as possible, inner loops are plain slices, and large tensors
+// are split over GOMAXPROCS goroutines. Results equal simplego's, except
+// for float32 rounding in sums (ReduceSum adds along a reduced innermost
+// axis before adding to the output; the GEMM sums in another order).
+// Everything else (other dtypes, patterns, ops) stays with simplego.
+//
+// tsimcne/backend calls Install when it creates a "go" backend, so every
+// user of gosimcne's backend gets it; programs using simplego directly can
+// call Install themselves before running graphs.
+package accel
