@@ -97,7 +97,6 @@ func hasCheckpoint(dir string) (bool, error) {
 	return false, nil
 }
 
-
 // machineInfo describes where a run was timed.
 type machineInfo struct {
 	NumCPU     int    `json:"num_cpu"`
