@@ -16,6 +16,8 @@ import (
 type stagesValue struct {
 	v   [3]int
 	set bool
+	// zeroOK accepts 0,0,0 (warm-up epochs), which makes no sense for epochs.
+	zeroOK bool
 }
 
 func (s *stagesValue) String() string {
@@ -37,8 +39,37 @@ func (s *stagesValue) Set(text string) error {
 		}
 		s.v[i] = n
 	}
-	if s.v == [3]int{} {
+	if s.v == [3]int{} && !s.zeroOK {
 		return fmt.Errorf("all three stages are 0")
+	}
+	s.set = true
+	return nil
+}
+
+// factorsValue is a flag of three non-negative numbers, one per stage.
+type factorsValue struct {
+	v   [3]float64
+	set bool
+}
+
+func (s *factorsValue) String() string {
+	if s == nil || !s.set {
+		return ""
+	}
+	return fmt.Sprintf("%g,%g,%g", s.v[0], s.v[1], s.v[2])
+}
+
+func (s *factorsValue) Set(text string) error {
+	parts := strings.Split(text, ",")
+	if len(parts) != 3 {
+		return fmt.Errorf("want three numbers, one per stage, like 1,1,0.001")
+	}
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(f >= 0) {
+			return fmt.Errorf("stage %d: %q is not a number >= 0", i+1, p)
+		}
+		s.v[i] = f
 	}
 	s.set = true
 	return nil

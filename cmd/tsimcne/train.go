@@ -34,6 +34,8 @@ type trainOptions struct {
 	batch    int
 	epochs   stagesValue
 	warmup   stagesValue
+	stageLR  factorsValue
+	hidden   int
 	lr       float64
 	kernel   string
 	seed     uint64
@@ -67,6 +69,9 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.Var(&o.epochs, "epochs", "epochs of the three stages `a,b,c` (128-D pre-training, 2-D output layer only, 2-D fine-tuning), e.g. 1000,50,450")
 	fs.Var(&o.warmup, "warmup", "warm-up epochs of the three stages `a,b,c`, e.g. 10,0,10")
 	fs.Float64Var(&o.lr, "lr", 0, "base learning `rate` (default 0.03*batch/256; stage 3 uses 1/1000 of it)")
+	o.warmup.zeroOK = true
+	fs.Var(&o.stageLR, "stage-lr", "learning-rate factors of the three stages `a,b,c` (paper: 1,1,0.001; e.g. 0,0,1 with -epochs 0,0,N trains in 2-D straight away)")
+	fs.IntVar(&o.hidden, "hidden", 0, "`width` of the projection head's hidden layer, overrides the preset (paper: 1024)")
 	fs.StringVar(&o.kernel, "kernel", "", "similarity `kernel`: cauchy (t-SimCNE), t:DOF (Student t), gaussian, cosine (SimCLR)")
 	fs.Uint64Var(&o.seed, "seed", 0, "random `seed` for weights, data order, views and data subsets (default: the preset's, 1)")
 	fs.Var(o.eval, "eval", "kNN evaluation `mode`: test (train -> official test set; default for cpu and quick) or holdout "+
@@ -450,6 +455,12 @@ func (o *trainOptions) applyConfig(c *tsimcne.Config, set map[string]bool) {
 	}
 	if set["lr"] {
 		c.LearningRate = o.lr
+	}
+	if o.stageLR.set {
+		c.StageLRFactors = o.stageLR.v
+	}
+	if set["hidden"] {
+		c.HiddenDim = o.hidden
 	}
 	if set["kernel"] {
 		c.Kernel = o.kernel
