@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/gomlx/gomlx/backends/simplego"
 	"math"
 	"sync"
 
@@ -102,6 +103,34 @@ func (c *Conv2DConfig) Done() *Node {
 	return out
 }
 
+// ConvMode selects how Conv2DWithKernel computes convolutions.
+type ConvMode int
+
+const (
+	// ConvAuto uses im2col on GoMLX's pure-Go backend ("go"), whose native
+	// convolution is slow and has no gradient, and the backend's native
+	// convolution elsewhere (XLA: cuDNN on GPUs).
+	ConvAuto ConvMode = iota
+	// ConvIm2col always uses im2col (Gather + one matrix product).
+	ConvIm2col
+	// ConvNative always uses the backend's ConvGeneral (graph.Convolve).
+	ConvNative
+)
+
+// Convolutions selects the convolution algorithm of every Conv2D built
+// afterwards (default ConvAuto).
+var Convolutions = ConvAuto
+
+func useNativeConv(g *Graph) bool {
+	switch Convolutions {
+	case ConvNative:
+		return true
+	case ConvIm2col:
+		return false
+	}
+	return g.Backend().String() != simplego.BackendName
+}
+
 // Conv2DWithKernel convolves x [batch, height, width, channels] with kernel
 // [k, k, channels, filters] (cross-correlation, as PyTorch's Conv2d and
 // GoMLX's Convolve), with the given stride and symmetric zero padding, by
@@ -124,6 +153,11 @@ func Conv2DWithKernel(x, kernel *Node, stride, padding int) *Node {
 	if outH <= 0 || outW <= 0 {
 		panicf("nn.Conv2DWithKernel: kernel %d, stride %d, padding %d leave no output for %dx%d input",
 			k, stride, padding, height, width)
+	}
+
+	if useNativeConv(x.Graph()) {
+		return Convolve(x, kernel).StridePerAxis(stride, stride).
+			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
 	}
 
 	if k == 1 && padding == 0 && stride == 1 {

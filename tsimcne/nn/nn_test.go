@@ -318,3 +318,40 @@ func TestNarrowChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestNativeConvMatchesIm2col checks that the native path (used on XLA)
+// computes the same convolution as im2col; the pure-Go backend runs the
+// native convolution's forward pass (not its gradient).
+func TestNativeConvMatchesIm2col(t *testing.T) {
+	backend := testBackend(t)
+	defer func() { Convolutions = ConvAuto }()
+	for _, tc := range []struct{ k, stride, pad int }{{3, 1, 1}, {3, 2, 1}, {1, 2, 0}, {1, 1, 0}} {
+		run := func(mode ConvMode) []float32 {
+			Convolutions = mode
+			e := MustNewExec(backend, func(x, w *Node) *Node { return Conv2DWithKernel(x, w, tc.stride, tc.pad) })
+			x := tensors.FromFlatDataAndDimensions(seq(2*6*6*3), 2, 6, 6, 3)
+			w := tensors.FromFlatDataAndDimensions(seq(tc.k*tc.k*3*4), tc.k, tc.k, 3, 4)
+			out := e.MustExec(x, w)[0]
+			return append([]float32{float32(out.Shape().Dimensions[1]), float32(out.Shape().Dimensions[2])},
+				tensors.MustCopyFlatData[float32](out)...)
+		}
+		native, im2col := run(ConvNative), run(ConvIm2col)
+		if len(native) != len(im2col) {
+			t.Fatalf("k=%d stride=%d pad=%d: native gives %d values, im2col %d", tc.k, tc.stride, tc.pad, len(native), len(im2col))
+		}
+		for i := range native {
+			if d := native[i] - im2col[i]; d > 1e-3 || d < -1e-3 {
+				t.Errorf("k=%d stride=%d pad=%d: native %v, im2col %v", tc.k, tc.stride, tc.pad, native, im2col)
+				break
+			}
+		}
+	}
+}
+
+func seq(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(i%7)*0.25 - 0.5
+	}
+	return s
+}
