@@ -2,14 +2,16 @@ package nn
 
 import (
 	"fmt"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"math"
 	"sync"
 
+	"github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's own layers use the dot-import.
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/gosimcne/gosimcne/tsimcne/accel"
 )
 
 // Conv2DConfig configures a 2-D convolution over NHWC images. Create it with
@@ -189,7 +191,10 @@ func patchProduct(patches, kernel *Node) *Node {
 	d := patches.Shape().Dimensions
 	m, taps, channels := d[0], d[1], d[2]
 	filters := kernel.Shape().Dimensions[2]
-	chunks := narrowChunks(m, taps*channels, filters)
+	chunks := 1
+	if slowBackendProducts(patches.Graph()) {
+		chunks = narrowChunks(m, taps*channels, filters)
+	}
 	if chunks <= 1 {
 		return DotGeneral(patches, []int{1, 2}, nil, kernel, []int{0, 1}, nil)
 	}
@@ -212,6 +217,17 @@ const (
 	// fastest in BenchmarkForwardDot: 512 rows beat 2048 by 2x).
 	narrowChunkRows = 512
 )
+
+// slowBackendProducts reports whether g runs on GoMLX's own pure-Go matrix
+// product, whose 64x64 padded blocks and single-threaded small path the
+// chunking and contraction splitting here work around. They only cost
+// memory on tsimcne/accel's GEMM (which tsimcne/backend installs) and on XLA.
+func slowBackendProducts(g *Graph) bool {
+	return forceSlowProducts || (g.Backend().String() == simplego.BackendName && !accel.Installed())
+}
+
+// forceSlowProducts makes slowBackendProducts true (tests of the chunking).
+var forceSlowProducts = false
 
 // chunkNarrowProducts enables patchProduct's chunking (benchmarks turn it
 // off to measure its effect).

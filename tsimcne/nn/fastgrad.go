@@ -278,7 +278,7 @@ const (
 // cores (BenchmarkWeightGradientDot). The result is the same sum, in another
 // association order.
 func splitDotGeneral(lhs *Node, lhsContracting, lhsBatch []int, rhs *Node, rhsContracting, rhsBatch []int) *Node {
-	if len(lhsBatch) > 0 || len(lhsContracting) == 0 {
+	if len(lhsBatch) > 0 || len(lhsContracting) == 0 || !slowBackendProducts(lhs.Graph()) {
 		return DotGeneral(lhs, lhsContracting, lhsBatch, rhs, rhsContracting, rhsBatch)
 	}
 	contraction := 1

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/gosimcne/gosimcne/tsimcne/accel"
 	"github.com/gosimcne/gosimcne/tsimcne/backend"
 )
 
@@ -256,6 +257,8 @@ func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dim
 // split (a ReduceSum of a batched product) and gives the plain product.
 func TestSplitDotGeneral(t *testing.T) {
 	be := testBackend(t)
+	forceSlowProducts = true
+	defer func() { forceSlowProducts = false }()
 	rng := rand.New(rand.NewPCG(5, 6))
 	const n = 8192
 	a := tensors.FromFlatDataAndDimensions(randSlice(rng, n*5), n, 5)
@@ -354,4 +357,25 @@ func seq(n int) []float32 {
 		s[i] = float32(i%7)*0.25 - 0.5
 	}
 	return s
+}
+
+// TestNoSplitOnFastKernels checks that with tsimcne/accel's GEMM (installed
+// by tsimcne/backend) products are not split: splitting only works around
+// the pure-Go backend's own product and costs memory.
+func TestNoSplitOnFastKernels(t *testing.T) {
+	be := testBackend(t)
+	if !accel.Installed() {
+		t.Skip("tsimcne/accel is not installed on this machine")
+	}
+	a := tensors.FromFlatDataAndDimensions(make([]float32, 8192*5), 8192, 5)
+	b := tensors.FromFlatDataAndDimensions(make([]float32, 8192*3), 8192, 3)
+	var splitType NodeType
+	MustNewExec(be, func(a, b *Node) *Node {
+		split := splitDotGeneral(a, []int{0}, nil, b, []int{0}, nil)
+		splitType = split.Type()
+		return split
+	}).MustExec(a, b)
+	if splitType != NodeTypeDotGeneral {
+		t.Errorf("splitDotGeneral built a %s node with the fast kernels installed, want a plain DotGeneral", splitType)
+	}
 }
