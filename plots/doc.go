@@ -31,8 +31,8 @@
 // OutlierLabel and OutlierDensity for the formulas.
 //
 // The example pictures in docs/img are made by ./internal/examples from the
-// CIFAR-10 test set (see there; run `go generate ./plots` from the
-// repository root).
+// CIFAR-10 test set and the map of `make demo` (see there; run
+// `go generate ./plots` from the repository root after `make demo`).
 package plots
 
-//go:generate go run ./internal/examples -out ../docs/img
+//go:generate go run ./internal/examples -out ../docs/img -embedding ../runs/cifar10-cpu/embedding_test.npy -caption "t-SimCNE, cpu preset"

@@ -30,8 +30,27 @@ func checkpointFiles(dir string) ([]string, error) {
 }
 
 // HasCheckpoint reports whether dir holds a t-SimCNE checkpoint (a
-// checkpoint file; config.json alone does not count).
-func HasCheckpoint(dir string) (bool, error) { return hasCheckpoint(dir) }
+// checkpoint file; config.json alone does not count), directly or, for a
+// run folder of `tsimcne train`, in its RunCheckpointsDir sub-folder: that
+// is, whether Load(dir) finds one.
+func HasCheckpoint(dir string) (bool, error) { return hasCheckpoint(checkpointFolder(dir)) }
+
+// RunCheckpointsDir is the sub-folder of a `tsimcne train` run folder that
+// holds the checkpoints (Config.CheckpointDir of the run).
+const RunCheckpointsDir = "checkpoints"
+
+// checkpointFolder returns dir, or dir/RunCheckpointsDir if dir holds no
+// checkpoint itself but that sub-folder does.
+func checkpointFolder(dir string) string {
+	if has, err := hasCheckpoint(dir); err == nil && has {
+		return dir
+	}
+	sub := filepath.Join(dir, RunCheckpointsDir)
+	if has, err := hasCheckpoint(sub); err == nil && has {
+		return sub
+	}
+	return dir
+}
 
 func hasCheckpoint(dir string) (bool, error) {
 	names, err := checkpointFiles(dir)

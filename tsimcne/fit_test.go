@@ -193,3 +193,54 @@ func TestFitStageByStage(t *testing.T) {
 		t.Errorf("re-running a finished stage trained again (%v, %d epochs)", err, len(m.History()))
 	}
 }
+
+// TestLoadRunFolder checks that Load reopens a trained model from its
+// checkpoint folder and from a `tsimcne train` run folder (checkpoints in
+// its RunCheckpointsDir sub-folder), with the same map, and that a folder
+// without checkpoints is a clear error.
+func TestLoadRunFolder(t *testing.T) {
+	run := t.TempDir()
+	cfg := tinyConfig()
+	cfg.Epochs = [3]int{1, 1, 1}
+	cfg.CheckpointDir = filepath.Join(run, RunCheckpointsDir)
+	ds := syntheticImages(64, 4)
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(ds); err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Transform(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{cfg.CheckpointDir, run} {
+		if has, err := HasCheckpoint(dir); err != nil || !has {
+			t.Errorf("HasCheckpoint(%s) = %v, %v; want true", dir, has, err)
+		}
+		loaded, err := Load(dir, func(c *Config) { c.Progress = ProgressOff })
+		if err != nil {
+			t.Fatalf("Load(%s): %v", dir, err)
+		}
+		if !loaded.Trained() {
+			t.Errorf("Load(%s): position %v, want trained", dir, loaded.Position())
+		}
+		got, err := loaded.Transform(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want.Points {
+			if got.Points[i] != want.Points[i] {
+				t.Fatalf("Load(%s): point value %d is %v, want %v", dir, i, got.Points[i], want.Points[i])
+			}
+		}
+	}
+	empty := t.TempDir()
+	if has, _ := HasCheckpoint(empty); has {
+		t.Errorf("HasCheckpoint of an empty folder is true")
+	}
+	if _, err := Load(empty); err == nil || !strings.Contains(err.Error(), empty) {
+		t.Errorf("Load of an empty folder: error %v, want one naming the folder", err)
+	}
+}

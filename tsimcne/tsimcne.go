@@ -119,9 +119,12 @@ func New(cfg Config) (*Model, error) {
 
 // Load returns the model saved in a checkpoint folder (written by a Fit with
 // Config.CheckpointDir), for Transform, Evaluate or to continue training.
-// Its settings come from the folder's config.json; opts may change the
-// settings that do not affect training (e.g. Progress, Log).
+// dir may also be the run folder of `tsimcne train`, whose checkpoints are
+// in its RunCheckpointsDir sub-folder. The settings come from the checkpoint
+// folder's config.json; opts may change the settings that do not affect
+// training (e.g. Progress, Log).
 func Load(dir string, opts ...func(*Config)) (*Model, error) {
+	dir = checkpointFolder(dir)
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
 	if err != nil {
 		return nil, fmt.Errorf("tsimcne.Load(%q): %w", dir, err)

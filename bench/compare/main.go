@@ -87,6 +87,8 @@ type result struct {
 	LoadAvgStart      string            `json:"loadavg_start"`
 	LoadAvgEnd        string            `json:"loadavg_end"`
 	Runtime           map[string]string `json:"runtime"`
+	StepSeconds       []float64         `json:"step_s"`
+	FwdSeconds        []float64         `json:"fwd_s"`
 }
 
 // checkResult is step.py --check's JSON line.
@@ -411,6 +413,28 @@ func run(o *options) error {
 			loadRange(append(slices.Clone(cells[i].goRuns), torchAll...)))
 	}
 
+	w("\nWhere a step's time goes (the best round of each; medians; forward = the network and the loss in training mode without gradients, timed separately after the steps; backward = step minus forward, including the optimizer update):\n\n")
+	w("| backbone | B | Go forward ms | Go backward+update ms |")
+	for _, t := range o.torchThreads {
+		w(" PyTorch %s forward / backward+update ms |", threadsLabel(t))
+	}
+	w("\n|---|---|---|---|")
+	for range o.torchThreads {
+		w("---|")
+	}
+	w("\n")
+	for i, c := range o.configs {
+		g := best(cells[i].goRuns)
+		gf, gs := median(g.FwdSeconds), median(g.StepSeconds)
+		w("| %s | %d | %s | %s |", c.backbone, c.batch, fmtMs(gf), fmtMs(gs-gf))
+		for _, t := range o.torchThreads {
+			r := best(cells[i].torchRuns[t])
+			tf, ts := median(r.FwdSeconds), median(r.StepSeconds)
+			w(" %s / %s |", fmtMs(tf), fmtMs(ts-tf))
+		}
+		w("\n")
+	}
+
 	w("\nSame network on both sides (parameter counts of the trainable tensors; FLOPs = 2 x multiply-adds of the matrix products/convolutions per view, forward, Go counted on its graph's DotGeneral nodes, PyTorch with forward hooks; Go's train count includes the gradients):\n\n")
 	w("| backbone | backbone params Go / PyTorch | with head Go / PyTorch | fwd GFLOP/view Go / PyTorch | train GFLOP/view (Go graph) |")
 	if o.check {
@@ -695,6 +719,28 @@ func parseVariants(s string) ([]torchVariant, error) {
 		return nil, fmt.Errorf("-torch-threads: empty list")
 	}
 	return out, nil
+}
+
+// median returns the median of xs, NaN if empty.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	ys := slices.Clone(xs)
+	slices.Sort(ys)
+	n := len(ys)
+	if n%2 == 1 {
+		return ys[n/2]
+	}
+	return (ys[n/2-1] + ys[n/2]) / 2
+}
+
+// fmtMs formats seconds as milliseconds ("-" for NaN).
+func fmtMs(sec float64) string {
+	if math.IsNaN(sec) {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", 1000*sec)
 }
 
 func fmtRate(v float64) string {

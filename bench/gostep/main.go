@@ -45,6 +45,7 @@ import (
 	"github.com/gosimcne/gosimcne/tsimcne/backend"
 	"github.com/gosimcne/gosimcne/tsimcne/loss"
 	"github.com/gosimcne/gosimcne/tsimcne/model"
+	"github.com/gosimcne/gosimcne/tsimcne/nn"
 	"github.com/gosimcne/gosimcne/tsimcne/optim"
 )
 
@@ -85,6 +86,10 @@ type Result struct {
 	LossLast          float64 `json:"loss_last"`
 	LoadAvgStart      string  `json:"loadavg_start"`
 	LoadAvgEnd        string  `json:"loadavg_end"`
+	// FwdSeconds are the durations of forward passes alone (training mode:
+	// batch statistics; network and loss, no gradients), timed after the
+	// steps: the backward pass and update take StepSeconds minus these.
+	FwdSeconds []float64 `json:"fwd_s,omitempty"`
 	// Versions and settings.
 	Runtime map[string]string `json:"runtime"`
 }
@@ -104,8 +109,10 @@ func main() {
 		seed         = flag.Uint64("seed", 1, "seed of the weights and the random input")
 		dumpDir      = flag.String("dump", "", "if set, write input, initial weights and losses here for bench/torch/step.py --check")
 		noFLOPs      = flag.Bool("no-flops", false, "skip counting the graph's FLOPs")
+		recompute    = flag.Bool("recompute-gathers", true, "gather convolution patches again in the backward pass instead of keeping them (nn.RecomputeGathers)")
 	)
 	flag.Parse()
+	nn.RecomputeGathers(*recompute)
 	if err := run(*backboneName, *batch, *imageSize, *hidden, *outDim, *steps, *minSeconds, *maxSteps, *warmup,
 		*lr, *seed, *dumpDir, !*noFLOPs); err != nil {
 		fmt.Fprintf(os.Stderr, "gostep: %v\n", err)
@@ -139,6 +146,7 @@ func run(backboneName string, batch, imageSize, hidden, outDim, steps int, minSe
 		// tsimcne/backend installs tsimcne/accel's kernels on the "go"
 		// backend unless this is "0".
 		"tsimcne_fast_kernels": os.Getenv("TSIMCNE_FAST_KERNELS"),
+		"recompute_gathers":    strconv.FormatBool(nn.RecomputingGathers()),
 	}
 	if desc := be.Description(); desc != "" {
 		res.Runtime["backend_desc"] = desc
@@ -239,7 +247,12 @@ func run(backboneName string, batch, imageSize, hidden, outDim, steps int, minSe
 	res.Seconds = total.Seconds()
 	res.ViewsPerSecond = float64(batch*res.Steps) / res.Seconds
 	res.LossFirst, res.LossLast = losses[0], losses[len(losses)-1]
-	res.PeakRSSMiB = maxRSSMiB()
+	res.PeakRSSMiB = maxRSSMiB() // before the forward-only graph, which needs less
+	if dumpDir == "" {           // the forward passes update the batch-norm statistics: not while dumping
+		if res.FwdSeconds, err = timeForward(be, ctx, cfg, images, max(steps, 3)); err != nil {
+			return err
+		}
+	}
 	res.LoadAvgEnd = loadAvg()
 
 	if dumped != nil {
@@ -257,6 +270,34 @@ func run(backboneName string, batch, imageSize, hidden, outDim, steps int, minSe
 	}
 	fmt.Println(string(line))
 	return nil
+}
+
+// timeForward times n forward passes of the network and the loss in
+// training mode (no gradients), after one untimed pass that compiles.
+func timeForward(be backends.Backend, ctx *context.Context, cfg model.Config, images *tensors.Tensor, n int) ([]float64, error) {
+	exec, err := context.NewExec(be, ctx.Reuse(), func(ctx *context.Context, x *graph.Node) *graph.Node {
+		ctx.SetTraining(x.Graph(), true)
+		out, _ := model.Build(ctx, cfg, x)
+		return loss.InfoNCE(kernels.Cauchy{}, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the forward-only graph: %w", err)
+	}
+	var times []float64
+	for i := range n + 1 {
+		start := time.Now()
+		out, err := exec.Exec(images)
+		if err != nil {
+			return nil, fmt.Errorf("forward pass: %w", err)
+		}
+		if _, err := scalar(out[0]); err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			times = append(times, time.Since(start).Seconds())
+		}
+	}
+	return times, nil
 }
 
 // randomImages returns [n, size, size, 3] uniform [0,1) values.

@@ -300,9 +300,18 @@ def bench(args):
         n += 1
     if not all(math.isfinite(l) for l in losses):
         raise SystemExit(f"step.py: non-finite loss: {losses}")
+    # Forward passes alone (train mode: batch statistics; network and loss,
+    # no autograd), as gostep times them: one untimed, then max(steps, 3).
+    fwd_times = []
+    with torch.no_grad():
+        for i in range(max(args.steps, 3) + 1):
+            t0 = time.perf_counter()
+            info_nce_cauchy(model(x)).item()
+            if i > 0:
+                fwd_times.append(time.perf_counter() - t0)
     res.update({
         "steps": n, "seconds": total, "views_per_s": args.batch * n / total, "step_s": times,
-        "warmup_s": warm, "peak_rss_mib": max_rss_mib(), "loss_first": losses[0], "loss_last": losses[-1],
+        "warmup_s": warm, "fwd_s": fwd_times, "peak_rss_mib": max_rss_mib(), "loss_first": losses[0], "loss_last": losses[-1],
         "loadavg_end": load_avg(), "runtime": runtime_info(args.threads, args.channels_last),
     })
     print(json.dumps(res), flush=True)

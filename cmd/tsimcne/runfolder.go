@@ -19,7 +19,7 @@ import (
 
 // Files of a run folder.
 const (
-	checkpointsDir   = "checkpoints"
+	checkpointsDir   = tsimcne.RunCheckpointsDir
 	runInfoFile      = "run.json"
 	historyFile      = "history.json"
 	metricsFile      = "metrics.json"

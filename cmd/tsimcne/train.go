@@ -68,7 +68,7 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.IntVar(&o.batch, "batch", 0, "batch `size` (images per step; 2x as many views), overrides the preset")
 	fs.Var(&o.epochs, "epochs", "epochs of the three stages `a,b,c` (128-D pre-training, 2-D output layer only, 2-D fine-tuning), e.g. 1000,50,450")
 	fs.Var(&o.warmup, "warmup", "warm-up epochs of the three stages `a,b,c`, e.g. 10,0,10")
-	fs.Float64Var(&o.lr, "lr", 0, "base learning `rate` (default 0.03*batch/256; stage 3 uses 1/1000 of it)")
+	fs.Float64Var(&o.lr, "lr", 0, "base learning `rate` (default: the preset's; paper: 0.03*batch/256, stage 3 at 1/1000 of it; cpu: 0.12, stage 3 at 1/10)")
 	o.warmup.zeroOK = true
 	fs.Var(&o.stageLR, "stage-lr", "learning-rate factors of the three stages `a,b,c` (paper: 1,1,0.001; e.g. 0,0,1 with -epochs 0,0,N trains in 2-D straight away)")
 	fs.IntVar(&o.hidden, "hidden", 0, "`width` of the projection head's hidden layer, overrides the preset (paper: 1024)")

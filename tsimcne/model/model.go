@@ -44,8 +44,9 @@ const (
 	// DefaultBackbone is the paper's CIFAR ResNet-18.
 	DefaultBackbone = "resnet18"
 	// CPUBackbone is the backbone recommended for GoMLX's pure-Go backend on
-	// a few cores: the 4-layer CNN trains about 25x faster than ResNet-18
-	// (about 60 vs 2.4 views/s on 2 cores; see BENCHMARKS.md).
+	// a few cores: the 4-layer CNN trains about 20x faster than ResNet-18
+	// (about 700 vs 36 views/s on 2 cores with tsimcne/accel; see
+	// BENCHMARKS.md).
 	CPUBackbone = "cnn4"
 	// DefaultHiddenDim is the width of the head's hidden layer.
 	DefaultHiddenDim = 1024

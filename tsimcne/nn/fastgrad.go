@@ -171,6 +171,10 @@ func fastDotGeneralVJP(node *Node, vjpOutputs []*Node, outputShape shapes.Shape)
 		return builtinDotGeneralVJP(node, vjpOutputs, outputShape)
 	}
 	v := vjpOutputs[0]
+	// The gradient of each operand reads the other one; a large gathered
+	// operand (convolution patches) is gathered again there instead of being
+	// kept from the forward pass (see RecomputeGathers).
+	lhsForGrad, rhsForGrad := recomputedGather(lhs, v), recomputedGather(rhs, v)
 	lhsCross := crossAxes(lhs.Rank(), axes.lhsContracting, axes.lhsBatch)
 	rhsCross := crossAxes(rhs.Rank(), axes.rhsContracting, axes.rhsBatch)
 	numBatch := len(axes.lhsBatch)
@@ -178,9 +182,9 @@ func fastDotGeneralVJP(node *Node, vjpOutputs []*Node, outputShape shapes.Shape)
 	vLhsCross := iotaFrom(numBatch, len(lhsCross))
 	vRhsCross := iotaFrom(numBatch+len(lhsCross), len(rhsCross))
 	return []*Node{
-		operandGradient(v, vBatch, vRhsCross, rhs, axes.rhsBatch, rhsCross, axes.rhsContracting,
+		operandGradient(v, vBatch, vRhsCross, rhsForGrad, axes.rhsBatch, rhsCross, axes.rhsContracting,
 			lhs.Rank(), axes.lhsBatch, lhsCross, axes.lhsContracting),
-		operandGradient(v, vBatch, vLhsCross, lhs, axes.lhsBatch, lhsCross, axes.lhsContracting,
+		operandGradient(v, vBatch, vLhsCross, lhsForGrad, axes.lhsBatch, lhsCross, axes.lhsContracting,
 			rhs.Rank(), axes.rhsBatch, rhsCross, axes.rhsContracting),
 	}
 }

@@ -2,9 +2,12 @@
 // (docs/img/map.png, map.svg, thumbnails.png, outliers.png, outliers-map.png,
 // map.html) from the CIFAR-10 test set.
 //
-// The positions are NOT a t-SimCNE embedding (the model is not trained
-// here): they are a cheap placeholder computed from the pixels, so that the
-// pictures show real images and labels. Two layouts are available:
+// With -embedding the positions are a real map: a file written by
+// `tsimcne train` or `tsimcne embed` for the same test images (the README's
+// pictures come from runs/cifar10-cpu/embedding_test.npy of `make demo`).
+// Without it they are NOT a t-SimCNE embedding but a cheap placeholder
+// computed from the pixels, so that the pictures show real images and
+// labels. Two placeholder layouts are available:
 //
 //   - pca: the first two principal components of 8×8-downsampled RGB pixels
 //     (gonum/stat.PC). Honest but unclustered: pixels do not separate classes.
@@ -17,7 +20,8 @@
 //
 // Run from the repository root (or with go generate in plots/):
 //
-//	go run ./plots/internal/examples -out docs/img
+//	go run ./plots/internal/examples -out docs/img \
+//	    -embedding runs/cifar10-cpu/embedding_test.npy -caption "t-SimCNE, cpu preset"
 //
 // The CIFAR-10 binary files are found through $TSIMCNE_DATA, else in
 // ../shared/data relative to the module root; -data overrides both.
@@ -38,6 +42,7 @@ import (
 
 	"github.com/gosimcne/gosimcne/plots"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 )
 
 func main() {
@@ -45,13 +50,15 @@ func main() {
 	out := flag.String("out", "docs/img", "output directory")
 	n := flag.Int("n", 10000, "number of test images to use")
 	layout := flag.String("layout", "classes", "placeholder positions: classes or pca")
+	embFile := flag.String("embedding", "", "a real map of the test images (.npy or .csv from tsimcne train/embed); overrides -layout")
+	caption := flag.String("caption", "", "what the positions are, for the titles (with -embedding)")
 	flag.Parse()
-	if err := run(*dataDir, *out, *n, *layout); err != nil {
+	if err := run(*dataDir, *out, *n, *layout, *embFile, *caption); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(dataDir, out string, n int, layout string) error {
+func run(dataDir, out string, n int, layout, embFile, caption string) error {
 	dir, err := findData(dataDir)
 	if err != nil {
 		return err
@@ -62,10 +69,22 @@ func run(dataDir, out string, n int, layout string) error {
 	}
 	ds = ds.Head(n)
 	var xy []float32
-	switch layout {
-	case "pca":
+	switch {
+	case embFile != "":
+		emb, err := embedding.Load(embFile)
+		if err != nil {
+			return err
+		}
+		if emb.Dim != 2 || emb.N < ds.N {
+			return fmt.Errorf("%s: want at least %d points in 2-D, got %d in %d-D", embFile, ds.N, emb.N, emb.Dim)
+		}
+		xy = emb.Points[:2*ds.N]
+		if caption == "" {
+			caption = "t-SimCNE"
+		}
+	case layout == "pca":
 		xy, err = pcaLayout(ds)
-	case "classes":
+	case layout == "classes":
 		xy, err = classLayout(ds)
 	default:
 		err = fmt.Errorf("unknown layout %q", layout)
@@ -76,10 +95,12 @@ func run(dataDir, out string, n int, layout string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	caption := map[string]string{
-		"pca":     "placeholder positions: PCA of pixels",
-		"classes": "placeholder positions, not t-SimCNE",
-	}[layout]
+	if caption == "" {
+		caption = map[string]string{
+			"pca":     "placeholder positions: PCA of pixels",
+			"classes": "placeholder positions, not t-SimCNE",
+		}[layout]
+	}
 	title := fmt.Sprintf("CIFAR-10 test set (%d images; %s)", ds.N, caption)
 
 	m, err := plots.Map(xy, ds.Labels, ds.ClassNames, plots.Title(title), plots.Size(800, 600))
