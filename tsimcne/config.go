@@ -133,7 +133,9 @@ func PaperConfig() Config {
 // Measured at this scale (short sweeps, README "Results"): a 4x higher base
 // rate than the paper's 0.03·B/256 and a stage-3 factor of 1/10 instead of
 // 1/1000 both gave better maps, because with tens instead of hundreds of
-// epochs the 2-D stage has far fewer steps to move the points.
+// epochs the 2-D stage has far fewer steps to move the points. The rate is
+// set explicitly, so it does not follow BatchSize: with another batch size
+// scale it too (0.12·B/256).
 func CPUConfig() Config {
 	c := PaperConfig()
 	c.Backbone = "cnn4"

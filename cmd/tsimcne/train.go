@@ -65,7 +65,7 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "run `folder` for checkpoints, embeddings, metrics and pictures (default runs/<dataset>-<preset>)")
 	fs.BoolVar(&o.resume, "resume", false, "continue the run in -out from its checkpoint, with its saved settings")
 	fs.StringVar(&o.backbone, "backbone", "", "backbone `name`, overrides the preset: "+strings.Join(model.Backbones(), ", "))
-	fs.IntVar(&o.batch, "batch", 0, "batch `size` (images per step; 2x as many views), overrides the preset")
+	fs.IntVar(&o.batch, "batch", 0, "batch `size` (images per step; 2x as many views), overrides the preset; the learning rate scales with it unless -lr is given")
 	fs.Var(&o.epochs, "epochs", "epochs of the three stages `a,b,c` (128-D pre-training, 2-D output layer only, 2-D fine-tuning), e.g. 1000,50,450")
 	fs.Var(&o.warmup, "warmup", "warm-up epochs of the three stages `a,b,c`, e.g. 10,0,10")
 	fs.Float64Var(&o.lr, "lr", 0, "base learning `rate` (default: the preset's; paper: 0.03*batch/256, stage 3 at 1/1000 of it; cpu: 0.12, stage 3 at 1/10)")
@@ -445,6 +445,11 @@ func (o *trainOptions) applyConfig(c *tsimcne.Config, set map[string]bool) {
 		c.Backbone = o.backbone
 	}
 	if set["batch"] {
+		if !set["lr"] && c.LearningRate > 0 && c.BatchSize > 0 {
+			// A preset's explicit rate is for its batch size: keep the
+			// paper's linear scaling (0.03·B/256) for another one.
+			c.LearningRate *= float64(o.batch) / float64(c.BatchSize)
+		}
 		c.BatchSize = o.batch
 	}
 	if o.epochs.set {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 )
 
@@ -270,5 +271,27 @@ func checkPictures(t *testing.T, dir string) {
 	html, _ := os.ReadFile(filepath.Join(dir, "map.html"))
 	if !strings.Contains(strings.ToLower(string(html)), "<html") || !strings.Contains(string(html), "classa") {
 		t.Errorf("map.html is not a page with the class names")
+	}
+}
+
+// TestApplyConfigScalesRate checks that -batch scales a preset's explicit
+// learning rate linearly (the paper's 0.03·B/256 rule) unless -lr is given,
+// and leaves the paper's implicit rule alone.
+func TestApplyConfigScalesRate(t *testing.T) {
+	o := &trainOptions{batch: 128, lr: 0.5}
+	cpu := tsimcne.CPUConfig()
+	o.applyConfig(&cpu, map[string]bool{"batch": true})
+	if want := tsimcne.CPUConfig().LearningRate / 2; cpu.BatchSize != 128 || math.Abs(cpu.LearningRate-want) > 1e-12 {
+		t.Errorf("cpu preset with -batch 128: batch %d, lr %g; want 128, %g", cpu.BatchSize, cpu.LearningRate, want)
+	}
+	cpu = tsimcne.CPUConfig()
+	o.applyConfig(&cpu, map[string]bool{"batch": true, "lr": true})
+	if cpu.LearningRate != 0.5 {
+		t.Errorf("-batch 128 -lr 0.5: lr %g, want 0.5", cpu.LearningRate)
+	}
+	paper := tsimcne.PaperConfig()
+	o.applyConfig(&paper, map[string]bool{"batch": true})
+	if paper.LearningRate != 0 || math.Abs(paper.BaseLearningRate()-0.03*128/256) > 1e-12 {
+		t.Errorf("paper preset with -batch 128: lr %g (base %g), want 0 (0.03·128/256)", paper.LearningRate, paper.BaseLearningRate())
 	}
 }
