@@ -81,26 +81,33 @@ func readDotGeneralAxes(node *Node) (axes dotGeneralAxes, ok bool) {
 	return dotGeneralAxes{lists[0], lists[1], lists[2], lists[3]}, true
 }
 
-// readNodeIntParams reads []int fields of a node's parameters. GoMLX keeps
-// them in the unexported node.inputs (e.g. *nodeInputsDotGeneral) and offers
-// no accessor, so reflection reads them (reading unexported int slices is
-// allowed; nothing is modified). ok is false if GoMLX's layout changed, in
-// which case callers fall back to the built-in gradient.
-func readNodeIntParams(node *Node, names ...string) (lists [][]int, ok bool) {
+// nodeParams returns the struct of a node's parameters. GoMLX keeps them in
+// the unexported node.inputs (e.g. *nodeInputsDotGeneral) and offers no
+// accessor, so reflection reads them (reading unexported fields is allowed;
+// nothing is modified). ok is false if GoMLX's layout changed, in which case
+// callers fall back to GoMLX's own behaviour.
+func nodeParams(node *Node) (params reflect.Value, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			lists, ok = nil, false
+			params, ok = reflect.Value{}, false
 		}
 	}()
 	inputs := reflect.ValueOf(node).Elem().FieldByName("inputs")
 	if !inputs.IsValid() || inputs.Kind() != reflect.Interface || inputs.IsNil() {
-		return nil, false
+		return reflect.Value{}, false
 	}
-	params := inputs.Elem()
+	params = inputs.Elem()
 	if params.Kind() == reflect.Pointer {
 		params = params.Elem()
 	}
-	if params.Kind() != reflect.Struct {
+	return params, params.Kind() == reflect.Struct
+}
+
+// readNodeIntParams reads []int fields of a node's parameters (see
+// nodeParams); ok is false if one is missing or of another type.
+func readNodeIntParams(node *Node, names ...string) (lists [][]int, ok bool) {
+	params, ok := nodeParams(node)
+	if !ok {
 		return nil, false
 	}
 	for _, name := range names {

@@ -89,24 +89,15 @@ type gatherParams struct {
 	indicesAreSorted                                                bool
 }
 
-// readGatherParams reads them by reflection, as readNodeIntParams does (GoMLX
-// keeps them unexported); ok is false if GoMLX's layout changed, and then the
-// Gather is simply kept.
+// readGatherParams reads them by reflection (nodeParams); ok is false if
+// GoMLX's layout changed, and then the Gather is simply kept.
 func readGatherParams(node *Node) (p gatherParams, ok bool) {
 	lists, ok := readNodeIntParams(node, "offsetOutputAxes", "collapsedSliceAxes", "startIndexMap", "sliceSizes")
 	if !ok {
 		return p, false
 	}
 	p.offsetOutputAxes, p.collapsedSliceAxes, p.startIndexMap, p.sliceSizes = lists[0], lists[1], lists[2], lists[3]
-	defer func() {
-		if r := recover(); r != nil {
-			ok = false
-		}
-	}()
-	params := reflect.ValueOf(node).Elem().FieldByName("inputs").Elem()
-	if params.Kind() == reflect.Pointer {
-		params = params.Elem()
-	}
+	params, _ := nodeParams(node) // ok: readNodeIntParams succeeded
 	axis, sorted := params.FieldByName("indexVectorAxis"), params.FieldByName("indicesAreSorted")
 	if !axis.IsValid() || axis.Kind() != reflect.Int || !sorted.IsValid() || sorted.Kind() != reflect.Bool {
 		return p, false
