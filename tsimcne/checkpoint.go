@@ -33,23 +33,27 @@ func checkpointFiles(dir string) ([]string, error) {
 // checkpoint file; config.json alone does not count), directly or, for a
 // run folder of `tsimcne train`, in its RunCheckpointsDir sub-folder: that
 // is, whether Load(dir) finds one.
-func HasCheckpoint(dir string) (bool, error) { return hasCheckpoint(checkpointFolder(dir)) }
+func HasCheckpoint(dir string) (bool, error) {
+	_, has, err := findCheckpointFolder(dir)
+	return has, err
+}
 
 // RunCheckpointsDir is the sub-folder of a `tsimcne train` run folder that
 // holds the checkpoints (Config.CheckpointDir of the run).
 const RunCheckpointsDir = "checkpoints"
 
-// checkpointFolder returns dir, or dir/RunCheckpointsDir if dir holds no
-// checkpoint itself but that sub-folder does.
-func checkpointFolder(dir string) string {
-	if has, err := hasCheckpoint(dir); err == nil && has {
-		return dir
+// findCheckpointFolder returns dir if it holds a checkpoint, else
+// dir/RunCheckpointsDir if that sub-folder does (has true in both cases),
+// else dir and has false. err is a failure to read either folder.
+func findCheckpointFolder(dir string) (folder string, has bool, err error) {
+	if has, err := hasCheckpoint(dir); err != nil || has {
+		return dir, has, err
 	}
 	sub := filepath.Join(dir, RunCheckpointsDir)
-	if has, err := hasCheckpoint(sub); err == nil && has {
-		return sub
+	if has, err := hasCheckpoint(sub); err != nil || has {
+		return sub, has, err
 	}
-	return dir
+	return dir, false, nil
 }
 
 func hasCheckpoint(dir string) (bool, error) {

@@ -124,7 +124,7 @@ func New(cfg Config) (*Model, error) {
 // folder's config.json; opts may change the settings that do not affect
 // training (e.g. Progress, Log).
 func Load(dir string, opts ...func(*Config)) (*Model, error) {
-	dir = checkpointFolder(dir)
+	dir, has, findErr := findCheckpointFolder(dir)
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
 	if err != nil {
 		return nil, fmt.Errorf("tsimcne.Load(%q): %w", dir, err)
@@ -133,9 +133,8 @@ func Load(dir string, opts ...func(*Config)) (*Model, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	has, err := hasCheckpoint(dir)
-	if err != nil {
-		return nil, fmt.Errorf("tsimcne.Load(%q): %w", dir, err)
+	if findErr != nil {
+		return nil, fmt.Errorf("tsimcne.Load(%q): %w", dir, findErr)
 	}
 	if !has {
 		return nil, fmt.Errorf("tsimcne.Load(%q): no checkpoint in the folder", dir)
