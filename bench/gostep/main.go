@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,18 +111,21 @@ func main() {
 		dumpDir      = flag.String("dump", "", "if set, write input, initial weights and losses here for bench/torch/step.py --check")
 		noFLOPs      = flag.Bool("no-flops", false, "skip counting the graph's FLOPs")
 		recompute    = flag.Bool("recompute-gathers", true, "gather convolution patches again in the backward pass instead of keeping them (nn.RecomputeGathers)")
+		fused        = flag.Bool("fused-ops", true, "use the backend's batch-norm and max-pool ops where it has them (nn.FusedOps)")
+		cpuProfile   = flag.String("cpuprofile", "", "if set, write a Go CPU profile of the timed steps to this file (go tool pprof)")
 	)
 	flag.Parse()
 	nn.RecomputeGathers(*recompute)
+	nn.FusedOps(*fused)
 	if err := run(*backboneName, *batch, *imageSize, *hidden, *outDim, *steps, *minSeconds, *maxSteps, *warmup,
-		*lr, *seed, *dumpDir, !*noFLOPs); err != nil {
+		*lr, *seed, *dumpDir, *cpuProfile, !*noFLOPs); err != nil {
 		fmt.Fprintf(os.Stderr, "gostep: %v\n", err)
 		os.Exit(1)
 	}
 }
 
 func run(backboneName string, batch, imageSize, hidden, outDim, steps int, minSeconds float64, maxSteps, warmup int,
-	lr float64, seed uint64, dumpDir string, countFLOPs bool) error {
+	lr float64, seed uint64, dumpDir, cpuProfile string, countFLOPs bool) error {
 	if batch < 2 || batch%2 != 0 {
 		return fmt.Errorf("-batch must be even and >= 2 (two views per image), got %d", batch)
 	}
@@ -147,6 +151,7 @@ func run(backboneName string, batch, imageSize, hidden, outDim, steps int, minSe
 		// backend unless this is "0".
 		"tsimcne_fast_kernels": os.Getenv("TSIMCNE_FAST_KERNELS"),
 		"recompute_gathers":    strconv.FormatBool(nn.RecomputingGathers()),
+		"fused_ops":            strconv.FormatBool(nn.FusingOps()),
 	}
 	if desc := be.Description(); desc != "" {
 		res.Runtime["backend_desc"] = desc
@@ -234,6 +239,16 @@ func run(backboneName string, batch, imageSize, hidden, outDim, steps int, minSe
 		}
 		res.WarmupSeconds = append(res.WarmupSeconds, d.Seconds())
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+	}
 	var total time.Duration
 	for n := 0; n < steps || (total.Seconds() < minSeconds && n < maxSteps); n++ {
 		d, err := step()
@@ -242,6 +257,9 @@ func run(backboneName string, batch, imageSize, hidden, outDim, steps int, minSe
 		}
 		total += d
 		res.StepSeconds = append(res.StepSeconds, d.Seconds())
+	}
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	res.Steps = len(res.StepSeconds)
 	res.Seconds = total.Seconds()

@@ -61,7 +61,22 @@
 // axis before adding to the output; the GEMM sums in another order).
 // Everything else (other dtypes, patterns, ops) stays with simplego.
 //
-// tsimcne/backend calls Install when it creates a "go" backend, so every
-// user of gosimcne's backend gets it; programs using simplego directly can
-// call Install themselves before running graphs.
+// # Fused ops
+//
+// WithFusedOps wraps a simplego backend in Backend, whose graph builder
+// also implements ops simplego lacks, as nodes of simplego's own graph
+// computed by this package (fused.go, batchnorm.go, pool.go):
+// BatchNormForTraining, BatchNormForInference and BatchNormGradient (float32,
+// any feature axis; one pass for the statistics and one for the output,
+// where the element-wise formulation takes about 7 forward and 12 backward),
+// and max ReduceWindow with its gradient SelectAndScatterMax for
+// non-overlapping float32 windows (one pass each instead of a Reshape,
+// ReduceMax and six element-wise passes for the gradient). GoMLX's graph
+// package differentiates these ops itself; tsimcne/nn uses them when the
+// backend reports them in its capabilities (nn.FusedOps). The node builder
+// is reached with go:linkname, like the executors.
+//
+// tsimcne/backend calls Install and WithFusedOps when it creates a "go"
+// backend, so every user of gosimcne's backend gets both; programs using
+// simplego directly can call them themselves before building graphs.
 package accel

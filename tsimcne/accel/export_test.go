@@ -35,3 +35,6 @@ func FastElementwiseOpsForTest() int64 { return fastElementwiseOps.Load() }
 
 // ProcessCPUTimeForTest is processCPUTime, for the external benchmarks.
 var ProcessCPUTimeForTest = processCPUTime
+
+// FusedOpsForTest returns how many fused batch-norm and max-pool nodes ran.
+func FusedOpsForTest() int64 { return fusedOpsRun.Load() }

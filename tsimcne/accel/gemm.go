@@ -42,6 +42,9 @@ const (
 	// kcBlock is the contraction block: an A micro-panel (14 x 256 float32
 	// = 14 KiB) stays in the 32 KiB L1 while the B panels stream from L2.
 	kcBlock = 256
+	// kcMax is the longest contraction block: a last block up to this long
+	// is not split.
+	kcMax = kcBlock + kcBlock/4
 	// ncBlock is the column block: a 256 x 512 B block is 512 KiB, half of
 	// the 1 MiB L2 (AMD Zen 4).
 	ncBlock = 512
@@ -315,8 +318,14 @@ func (p *problem) block(mk *microKernel, s *scratch, bi, m0, m1, k0, k1 int, c [
 	aBase := p.aOff + bi*p.bsA
 	for jc := 0; jc < p.n; jc += ncBlock {
 		nb := min(ncBlock, p.n-jc)
-		for pc := k0; pc < k1; pc += kcBlock {
-			kb := min(kcBlock, k1-pc)
+		for pc, kb := k0, 0; pc < k1; pc += kb {
+			// Blocks of kcBlock, the last one stretched to kcMax rather than
+			// followed by a short one (K = 288: one block, not 256 + 32),
+			// whose pass over the C tiles would cost more than its FLOPs.
+			kb = min(kcBlock, k1-pc)
+			if k1-pc <= kcMax {
+				kb = k1 - pc
+			}
 			// B block: nr-wide panels of kb rows; panel q (columns jc+q*nr...)
 			// is bBuf[bBase + q*bStep + p*ldb + j]: from the shared pack,
 			// packed here, or, for a task of few rows (whose packed panels
@@ -438,10 +447,10 @@ func getScratch(mk *microKernel) *scratch {
 	if s == nil {
 		s = &scratch{}
 	}
-	if need := mk.mr * kcBlock; cap(s.a) < need {
+	if need := mk.mr * kcMax; cap(s.a) < need {
 		s.a = make([]float32, need)
 	}
-	if need := kcBlock * ncBlock; cap(s.b) < need {
+	if need := kcMax * ncBlock; cap(s.b) < need {
 		s.b = make([]float32, need)
 	}
 	if need := mk.mr * mk.nr; cap(s.tile) < need {

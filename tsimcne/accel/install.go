@@ -102,6 +102,11 @@ func install() (err error) {
 	setNodeExecutor(backends.OpTypeTranspose, priorityUser, fastTranspose)
 	setNodeExecutor(backends.OpTypeWhere, priorityUser, fastWhere)
 	setNodeExecutor(backends.OpTypeSign, priorityUser, fastSign)
+	for _, op := range fusedBatchNormOps {
+		setNodeExecutor(op, priorityUser, execFusedBN)
+	}
+	setNodeExecutor(backends.OpTypeReduceWindow, priorityUser, execFusedPool)
+	setNodeExecutor(backends.OpTypeSelectAndScatterMax, priorityUser, execFusedPool)
 	installed.Store(true)
 	return nil
 }

@@ -12,10 +12,15 @@ package accel
 //       simplego's own init functions fill (exec.go); we register with its
 //       priorityUser (100), the level it reserves for "custom user overrides";
 //     - execDotGeneral, execGather, execScatter, execAdd, execSub, execMul,
-//       execDiv, execBroadcastInDim, execTranspose, execReduce, execWhere
-//       and execSign, the original executors (dotgeneral.go,
-//       exec_special_ops.go, gen_exec_binary.go, exec_unary.go), to which we
-//       hand every node we don't compute ourselves. Our executors follow
+//       execDiv, execBroadcastInDim, execTranspose, execReduce, execWhere,
+//       execSign and execReduceWindow, the original executors
+//       (dotgeneral.go, exec_special_ops.go, gen_exec_binary.go,
+//       exec_unary.go), to which we hand every node we don't compute
+//       ourselves;
+//     - (*Builder).newNode (builder.go), which appends a node to a graph:
+//       the fused ops (fused.go, pool.go) are nodes of op types simplego
+//       has no executor for (BatchNorm*, SelectAndScatterMax) or of
+//       ReduceWindow, with this package's parameters as their data. Our executors follow
 //       their contract: the output is a buffer from the backend's pool, and
 //       an input buffer the executor owns may be taken over as the output
 //       by setting inputs[i] to nil (exec.go, executeNode).
@@ -26,8 +31,9 @@ package accel
 //
 //  2. Four fields of simplego.Node (builder.go) read through unsafe at
 //     offsets found by reflection, by name, with their types checked:
-//     "shape" (shapes.Shape), "data" (any) and, for the self-test, "inputs"
-//     ([]*Node) and "opType" (backends.OpType).
+//     "shape" (shapes.Shape), "data" (any; also written, for the fused
+//     nodes this package creates) and "inputs" ([]*Node) and "opType"
+//     (backends.OpType).
 //
 //  3. The parameters of DotGeneral, Gather and ScatterSum nodes,
 //     *dotGeneralNodeData (dotgeneral.go), *gatherNode and *scatterNode
@@ -112,6 +118,9 @@ func execTranspose(backend *simplego.Backend, node *simplego.Node, inputs []*sim
 
 //go:linkname execReduce github.com/gomlx/gomlx/backends/simplego.execReduce
 func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
+
+//go:linkname execReduceWindow github.com/gomlx/gomlx/backends/simplego.execReduceWindow
+func execReduceWindow(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
 
 // priorityUser is simplego's priorityUser (exec.go).
 const priorityUser = 100
@@ -250,4 +259,16 @@ func nodeGatherParams(node *simplego.Node) *gatherParams {
 // nodeScatterParams returns the parameters of a Scatter node, or nil.
 func nodeScatterParams(node *simplego.Node) *scatterParams {
 	return mirrorData[scatterParams](node, internals.scatterType)
+}
+
+// builderNewNode is simplego's (*Builder).newNode (builder.go): it appends a
+// single-output node of the given op type and shape to the builder's graph.
+// The fused ops of this package (fused.go) are built with it.
+//
+//go:linkname builderNewNode github.com/gomlx/gomlx/backends/simplego.(*Builder).newNode
+func builderNewNode(b *simplego.Builder, opType backends.OpType, shape shapes.Shape, inputs ...*simplego.Node) *simplego.Node
+
+// setNodeData sets node's op-specific data (see nodeData).
+func setNodeData(node *simplego.Node, data any) {
+	*(*any)(unsafe.Add(unsafe.Pointer(node), internals.dataOff)) = data
 }

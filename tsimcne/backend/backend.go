@@ -15,7 +15,9 @@
 // On the pure-Go backend, matrix products run on tsimcne/accel's GEMM
 // (AVX-512/AVX2 assembly) and the heaviest other ops on its row-based
 // executors, installed when a "go" backend is created (about 10x faster
-// training steps); set TSIMCNE_FAST_KERNELS=0 to use GoMLX's own kernels.
+// training steps), and the backend returned is wrapped in accel.Backend,
+// which adds fused batch-norm and max-pool ops (see tsimcne/nn.FusedOps);
+// set TSIMCNE_FAST_KERNELS=0 to use GoMLX's own kernels and ops.
 package backend
 
 import (
@@ -82,6 +84,11 @@ func NewWithConfig(config string) (backends.Backend, error) {
 	b, err := newQuietly(config)
 	if err != nil {
 		return nil, fmt.Errorf("creating GoMLX backend %q: %w", config, err)
+	}
+	if name == simplego.BackendName {
+		// Fused batch normalisation (accel.Backend); b itself when accel
+		// is not installed.
+		b = accel.WithFusedOps(b)
 	}
 	return b, nil
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's own layers use the dot-import.
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -14,6 +15,12 @@ const (
 	// DefaultBatchNormEpsilon is added to the variance before the square root.
 	DefaultBatchNormEpsilon = 1e-5
 )
+
+// useFusedBatchNorm reports whether x's batch norm should use the backend's
+// ops (see FusedOps).
+func useFusedBatchNorm(x *Node) bool {
+	return useBackendOps(x, backends.OpTypeBatchNormForTraining, backends.OpTypeBatchNormGradient)
+}
 
 // BatchNormConfig configures a batch normalisation; create it with
 // BatchNorm and build it with Done.
@@ -105,22 +112,34 @@ func (c *BatchNormConfig) Done() *Node {
 
 	scale := scaleVar.ValueGraph(g)
 	offset := offsetVar.ValueGraph(g)
+	n := x.Shape().Size() / features
+	updateAverages := func(mean, variance *Node) {
+		unbias := 1.0
+		if n > 1 {
+			unbias = float64(n) / float64(n-1)
+		}
+		m := c.momentum
+		batchMean := StopGradient(mean)
+		batchVar := StopGradient(variance)
+		meanVar.SetValueGraph(Add(MulScalar(meanVar.ValueGraph(g), 1-m), MulScalar(batchMean, m)))
+		varianceVar.SetValueGraph(Add(MulScalar(varianceVar.ValueGraph(g), 1-m), MulScalar(batchVar, m*unbias)))
+	}
+	if ctx.IsTraining(g) && useFusedBatchNorm(x) {
+		// Inference stays element-wise below: GoMLX v0.26 defines no
+		// gradient for BatchNormForInference, and it is three cheap passes.
+		normalized, mean, variance := InternalBatchNormForTraining(x, scale, offset, float32(c.epsilon), rank-1)
+		if !c.frozenAverages {
+			updateAverages(mean, variance)
+		}
+		return normalized
+	}
 	var centered, variance *Node
 	if ctx.IsTraining(g) {
 		mean := ReduceMean(x, reduceAxes...) // [features]
 		centered = Sub(x, expand(mean))
 		variance = ReduceMean(Square(centered), reduceAxes...) // biased, [features]
 		if !c.frozenAverages {
-			n := x.Shape().Size() / features
-			unbias := 1.0
-			if n > 1 {
-				unbias = float64(n) / float64(n-1)
-			}
-			m := c.momentum
-			batchMean := StopGradient(mean)
-			batchVar := StopGradient(variance)
-			meanVar.SetValueGraph(Add(MulScalar(meanVar.ValueGraph(g), 1-m), MulScalar(batchMean, m)))
-			varianceVar.SetValueGraph(Add(MulScalar(varianceVar.ValueGraph(g), 1-m), MulScalar(batchVar, m*unbias)))
+			updateAverages(mean, variance)
 		}
 	} else {
 		centered = Sub(x, expand(meanVar.ValueGraph(g)))

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 
+	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's own layers use the dot-import.
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -98,11 +99,19 @@ func GlobalAvgPool(x *Node) *Node {
 
 // MaxPool2x2 takes the maximum over non-overlapping 2x2 windows of x
 // [batch, height, width, channels] (even height and width), giving
-// [batch, height/2, width/2, channels]. It is a Reshape plus ReduceMax, whose
-// gradient works on the pure-Go backend (GoMLX's MaxPool gradient needs the
-// unimplemented SelectAndScatterMax). Ties pass the gradient to every
-// maximal element.
+// [batch, height/2, width/2, channels]. Where the backend has ReduceWindow
+// and SelectAndScatterMax (see FusedOps) it is GoMLX's MaxPool, whose
+// gradient goes to the first maximum of each window; otherwise a Reshape
+// plus ReduceMax, whose gradient works on every backend (plain simplego
+// lacks SelectAndScatterMax) and passes ties' gradient to every maximal
+// element.
 func MaxPool2x2(x *Node) *Node {
+	if x.Rank() == 4 && useBackendOps(x, backends.OpTypeReduceWindow, backends.OpTypeSelectAndScatterMax) {
+		d := x.Shape().Dimensions
+		if d[1]%2 == 0 && d[2]%2 == 0 {
+			return MaxPool(x).Window(2).Done()
+		}
+	}
 	return pool2x2("nn.MaxPool2x2", x, ReduceMax)
 }
 

@@ -1,11 +1,13 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -59,7 +61,30 @@ func to32(x []float64) []float32 {
 	return out
 }
 
+// withFusedOps runs test with FusedOps on and off; with it on, the default
+// backend (pure Go with tsimcne/accel, or XLA) must have the fused ops.
+func withFusedOps(t *testing.T, test func(t *testing.T)) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("fused=%v", on), func(t *testing.T) {
+			prev := FusedOps(on)
+			defer FusedOps(prev)
+			if on {
+				be := testBackend(t)
+				ops := be.Capabilities().Operations
+				if !ops[backends.OpTypeBatchNormForTraining] || !ops[backends.OpTypeSelectAndScatterMax] {
+					t.Fatalf("backend %s lacks the fused ops (%T)", be.Name(), be)
+				}
+			}
+			test(t)
+		})
+	}
+}
+
 func TestBatchNormTrainingMatchesReference(t *testing.T) {
+	withFusedOps(t, testBatchNormTrainingMatchesReference)
+}
+
+func testBatchNormTrainingMatchesReference(t *testing.T) {
 	be := testBackend(t)
 	const b, h, w, f = 4, 3, 2, 5
 	n := b * h * w
@@ -228,6 +253,10 @@ func TestConv2DKaimingInitAndBias(t *testing.T) {
 }
 
 func TestActivationsAndPoolingGradients(t *testing.T) {
+	withFusedOps(t, testActivationsAndPoolingGradients)
+}
+
+func testActivationsAndPoolingGradients(t *testing.T) {
 	be := testBackend(t)
 	x := []float32{
 		-1, 2, 0.5, -3,
