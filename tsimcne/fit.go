@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -133,6 +134,7 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 	}
 	trainer := train.NewTrainer(m.backend, m.ctx, modelFn, loss.LossFn(m.kernel), opt, nil, nil)
 	stream := newViewStream(ds, aug, m.cfg, stage, pos)
+	defer stream.release()
 	loop := train.NewLoop(trainer)
 
 	nb := stream.batchesPerEpoch
@@ -266,6 +268,11 @@ type viewStream struct {
 	epoch, batch    int // next batch to yield
 	perm            []int
 	permEpoch       int
+	// inputs holds one tensor per batch size (the last batch of an epoch
+	// may be smaller), refilled by every Yield: the training loop runs one
+	// step at a time, and reusing the tensors spares the Go heap 13 MB of
+	// garbage per step at B=256 (see IsOwnershipTransferred).
+	inputs map[int]*tensors.Tensor
 }
 
 func newViewStream(ds *data.Dataset, aug *augment.Augmenter, cfg Config, stage int, pos Position) *viewStream {
@@ -283,6 +290,19 @@ func (s *viewStream) Name() string { return fmt.Sprintf("%s/stage%d", s.ds.Name,
 // Reset implements train.Dataset; the stream is endless (the loop runs a
 // set number of steps).
 func (s *viewStream) Reset() {}
+
+// IsOwnershipTransferred implements train.DatasetCustomOwnership: the
+// stream keeps the tensors it yields and refills them on the next Yield, so
+// the loop must not finalize them.
+func (s *viewStream) IsOwnershipTransferred() bool { return false }
+
+// release frees the stream's tensors.
+func (s *viewStream) release() {
+	for n, t := range s.inputs {
+		_ = t.FinalizeAll()
+		delete(s.inputs, n)
+	}
+}
 
 // permutation returns the image order of epoch e.
 func (s *viewStream) permutation(e int) []int {
@@ -302,16 +322,29 @@ func (s *viewStream) Yield() (spec any, inputs, labels []*tensors.Tensor, err er
 	n := len(idx)
 	vl := s.aug.ViewLen(s.ds)
 	h, w := s.aug.OutputShape(s.ds)
-	views := make([]float32, 2*n*vl)
+	if s.inputs == nil {
+		s.inputs = map[int]*tensors.Tensor{}
+	}
+	t := s.inputs[n]
+	if t == nil {
+		t = tensors.FromShape(shapes.Make(dtypes.Float32, 2*n, h, w, 3))
+		s.inputs[n] = t
+	}
 	batchSeed := uint64(s.stage)<<48 | uint64(s.epoch)<<24 | uint64(s.batch)
-	if err := s.aug.ViewsInto(s.ds, idx, batchSeed, views[:n*vl], views[n*vl:]); err != nil {
-		return nil, nil, nil, fmt.Errorf("making views of batch %d of epoch %d: %w", s.batch, s.epoch, err)
+	var augErr error
+	// MutableFlatData also drops the backend's copy of the previous batch.
+	if err := tensors.MutableFlatData(t, func(views []float32) {
+		augErr = s.aug.ViewsInto(s.ds, idx, batchSeed, views[:n*vl], views[n*vl:])
+	}); err != nil {
+		return nil, nil, nil, fmt.Errorf("input tensor of batch %d of epoch %d: %w", s.batch, s.epoch, err)
+	}
+	if augErr != nil {
+		return nil, nil, nil, fmt.Errorf("making views of batch %d of epoch %d: %w", s.batch, s.epoch, augErr)
 	}
 	s.batch++
 	if s.batch == s.batchesPerEpoch {
 		s.epoch++
 		s.batch = 0
 	}
-	t := tensors.FromFlatDataAndDimensions(views, 2*n, h, w, 3)
 	return nil, []*tensors.Tensor{t}, nil, nil
 }

@@ -5,9 +5,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gosimcne/gosimcne/tsimcne/augment"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 )
 
@@ -242,5 +246,56 @@ func TestLoadRunFolder(t *testing.T) {
 	}
 	if _, err := Load(empty); err == nil || !strings.Contains(err.Error(), empty) {
 		t.Errorf("Load of an empty folder: error %v, want one naming the folder", err)
+	}
+}
+
+// TestViewStreamReusesInputs checks that the training stream refills one
+// tensor per batch size (the loop must not finalize it) with each batch's
+// own views, equal to a fresh computation of the same batch.
+func TestViewStreamReusesInputs(t *testing.T) {
+	ds := syntheticImages(10, 2)
+	cfg := tinyConfig()
+	cfg.BatchSize = 4 // batches of 4, 4 and 2 images
+	aug, err := augment.New(cfg.Augment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newViewStream(ds, aug, cfg, 1, Position{Stage: 1})
+	defer s.release()
+	if s.IsOwnershipTransferred() {
+		t.Fatal("the stream keeps its tensors: the loop must not finalize them")
+	}
+	var firsts [][]float32
+	var tensorsSeen []any
+	for b := range 4 { // the 4th is batch 0 of the next epoch
+		_, in, _, err := s.Yield()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantViews := 4
+		if b == 2 {
+			wantViews = 2
+		}
+		if d := in[0].Shape().Dimensions; d[0] != 2*wantViews {
+			t.Fatalf("batch %d: %d views, want %d", b, d[0], 2*wantViews)
+		}
+		firsts = append(firsts, tensors.MustCopyFlatData[float32](in[0]))
+		tensorsSeen = append(tensorsSeen, in[0])
+	}
+	if tensorsSeen[0] != tensorsSeen[1] || tensorsSeen[0] != tensorsSeen[3] || tensorsSeen[2] == tensorsSeen[0] {
+		t.Error("want one reused tensor per batch size")
+	}
+	if slices.Equal(firsts[0], firsts[1]) || slices.Equal(firsts[0], firsts[3]) {
+		t.Error("a reused tensor kept the previous batch's views")
+	}
+	// A fresh stream at epoch 0, batch 1 yields the same views.
+	s2 := newViewStream(ds, aug, cfg, 1, Position{Stage: 1, Batch: 1})
+	defer s2.release()
+	_, in, _, err := s2.Yield()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tensors.MustCopyFlatData[float32](in[0]), firsts[1]) {
+		t.Error("views depend on the stream's history, want a function of (seed, stage, epoch, batch)")
 	}
 }

@@ -35,6 +35,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gosimcne/gosimcne/bench/internal/stepjson"
 )
 
 // quickConfigs is -quick: the paper's ResNet-18 at B=32, and the two small
@@ -68,28 +70,8 @@ type config struct {
 
 func (c config) String() string { return fmt.Sprintf("%s B=%d", c.backbone, c.batch) }
 
-// result holds the fields of gostep's and step.py's JSON lines that the
-// report uses.
-type result struct {
-	Impl              string            `json:"impl"`
-	Backbone          string            `json:"backbone"`
-	Batch             int               `json:"batch"`
-	Threads           int               `json:"threads"`
-	Steps             int               `json:"steps"`
-	Seconds           float64           `json:"seconds"`
-	ViewsPerSecond    float64           `json:"views_per_s"`
-	PeakRSSMiB        float64           `json:"peak_rss_mib"`
-	StartRSSMiB       float64           `json:"start_rss_mib"`
-	ParamsBackbone    int               `json:"params_backbone"`
-	ParamsTotal       int               `json:"params_total"`
-	FwdGFLOPPerView   float64           `json:"fwd_gflop_per_view"`
-	TrainGFLOPPerView float64           `json:"train_gflop_per_view"`
-	LoadAvgStart      string            `json:"loadavg_start"`
-	LoadAvgEnd        string            `json:"loadavg_end"`
-	Runtime           map[string]string `json:"runtime"`
-	StepSeconds       []float64         `json:"step_s"`
-	FwdSeconds        []float64         `json:"fwd_s"`
-}
+// result is a JSON line of gostep or step.py.
+type result = stepjson.Result
 
 // checkResult is step.py --check's JSON line.
 type checkResult struct {

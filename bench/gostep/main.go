@@ -42,6 +42,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 
+	"github.com/gosimcne/gosimcne/bench/internal/stepjson"
 	"github.com/gosimcne/gosimcne/kernels"
 	"github.com/gosimcne/gosimcne/tsimcne/backend"
 	"github.com/gosimcne/gosimcne/tsimcne/loss"
@@ -50,50 +51,8 @@ import (
 	"github.com/gosimcne/gosimcne/tsimcne/optim"
 )
 
-// Result is the JSON line printed by gostep. bench/torch/step.py prints the
-// same field names.
-type Result struct {
-	Impl     string `json:"impl"`
-	Backbone string `json:"backbone"`
-	// Batch is B, the number of views per step.
-	Batch     int     `json:"batch"`
-	ImageSize int     `json:"image_size"`
-	HiddenDim int     `json:"hidden_dim"`
-	OutDim    int     `json:"out_dim"`
-	Threads   int     `json:"threads"`
-	Warmup    int     `json:"warmup"`
-	Steps     int     `json:"steps"`
-	Seconds   float64 `json:"seconds"`
-	// ViewsPerSecond is Batch*Steps/Seconds over the timed steps.
-	ViewsPerSecond float64 `json:"views_per_s"`
-	// StepSeconds are the durations of the timed steps.
-	StepSeconds []float64 `json:"step_s"`
-	// WarmupSeconds are the durations of the warm-up steps (the first
-	// includes building and compiling the graph).
-	WarmupSeconds []float64 `json:"warmup_s"`
-	// PeakRSSMiB is getrusage's ru_maxrss at the end; StartRSSMiB is the
-	// same before the model was built.
-	PeakRSSMiB  float64 `json:"peak_rss_mib"`
-	StartRSSMiB float64 `json:"start_rss_mib"`
-	// Parameter counts (trainable variables): backbone, and with the head.
-	ParamsBackbone int `json:"params_backbone"`
-	ParamsTotal    int `json:"params_total"`
-	// FwdGFLOPPerView counts the multiply-adds (x2) of the matrix products
-	// (DotGeneral nodes) in the forward graph, per view; TrainGFLOPPerView
-	// those of forward plus gradients.
-	FwdGFLOPPerView   float64 `json:"fwd_gflop_per_view"`
-	TrainGFLOPPerView float64 `json:"train_gflop_per_view,omitempty"`
-	LossFirst         float64 `json:"loss_first"`
-	LossLast          float64 `json:"loss_last"`
-	LoadAvgStart      string  `json:"loadavg_start"`
-	LoadAvgEnd        string  `json:"loadavg_end"`
-	// FwdSeconds are the durations of forward passes alone (training mode:
-	// batch statistics; network and loss, no gradients), timed after the
-	// steps: the backward pass and update take StepSeconds minus these.
-	FwdSeconds []float64 `json:"fwd_s,omitempty"`
-	// Versions and settings.
-	Runtime map[string]string `json:"runtime"`
-}
+// Result is the JSON line gostep prints.
+type Result = stepjson.Result
 
 func main() {
 	var (
@@ -113,14 +72,33 @@ func main() {
 		recompute    = flag.Bool("recompute-gathers", true, "gather convolution patches again in the backward pass instead of keeping them (nn.RecomputeGathers)")
 		fused        = flag.Bool("fused-ops", true, "use the backend's batch-norm and max-pool ops where it has them (nn.FusedOps)")
 		cpuProfile   = flag.String("cpuprofile", "", "if set, write a Go CPU profile of the timed steps to this file (go tool pprof)")
+		memProfile   = flag.String("memprofile", "", "if set, write a Go heap profile (with the allocations of the whole run: pprof -sample_index=alloc_space) to this file")
 	)
 	flag.Parse()
 	nn.RecomputeGathers(*recompute)
 	nn.FusedOps(*fused)
+	if *memProfile != "" {
+		defer writeHeapProfile(*memProfile)
+	}
 	if err := run(*backboneName, *batch, *imageSize, *hidden, *outDim, *steps, *minSeconds, *maxSteps, *warmup,
 		*lr, *seed, *dumpDir, *cpuProfile, !*noFLOPs); err != nil {
 		fmt.Fprintf(os.Stderr, "gostep: %v\n", err)
 		os.Exit(1)
+	}
+}
+
+// writeHeapProfile writes the heap profile to path (main's deferred call:
+// after the run).
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gostep: -memprofile: %v\n", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // Micro-benchmarks of the building blocks at ResNet-18 shapes, batch 32:
@@ -198,6 +199,35 @@ func BenchmarkDotGeneralGradient(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				exec.MustExec(lhs, rhs)
+			}
+		})
+	}
+}
+
+// BenchmarkBatchNormReLUPool times a training-mode BatchNorm, ReLU and
+// MaxPool2x2 with their gradients at cnn4's first layer (B=128 views, 32x32,
+// 32 channels), with the backend's fused ops (FusedOps) and without:
+//
+//	go test ./tsimcne/nn -run '^$' -bench BatchNormReLUPool -benchtime 20x
+func BenchmarkBatchNormReLUPool(b *testing.B) {
+	be := testBackend(b)
+	const n, hw, c = 128, 32, 32
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := tensors.FromFlatDataAndDimensions(randSlice(rng, n*hw*hw*c), n, hw, hw, c)
+	for _, fused := range []bool{true, false} {
+		b.Run(fmt.Sprintf("fused=%v", fused), func(b *testing.B) {
+			prev := FusedOps(fused)
+			defer FusedOps(prev)
+			ctx := context.New()
+			exec := context.MustNewExec(be, ctx, func(ctx *context.Context, x *Node) []*Node {
+				ctx.SetTraining(x.Graph(), true)
+				y := MaxPool2x2(ReLU(BatchNorm(ctx.In("bn"), x).Done()))
+				return Gradient(ReduceAllSum(Square(y)), x)
+			})
+			exec.MustExec(x)
+			b.ResetTimer()
+			for range b.N {
+				exec.MustExec(x)
 			}
 		})
 	}
