@@ -87,6 +87,14 @@ func runBoth(t *testing.T, be backends.Backend, name string, wantDot bool, fn fu
 	if ran := accel.FastCallsForTest() > calls; wantDot && ran != isF32 {
 		t.Errorf("%s: fast DotGeneral ran: %v, want %v (float32 inputs)", name, ran, isF32)
 	}
+	assertOutputsClose(t, name, got, want, 1e-5, 1e-6)
+}
+
+// assertOutputsClose compares outputs element by element: |got - want| <=
+// rel·scale + abs, scale being the largest finite magnitude of each wanted
+// output; NaNs must match.
+func assertOutputsClose(t *testing.T, name string, got, want []*tensors.Tensor, rel, abs float64) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d outputs, want %d", name, len(got), len(want))
 	}
@@ -107,9 +115,9 @@ func runBoth(t *testing.T, be backends.Backend, name string, wantDot bool, fn fu
 			if math.IsNaN(g[j]) && math.IsNaN(w[j]) || g[j] == w[j] {
 				continue
 			}
-			if d := math.Abs(g[j] - w[j]); !(d <= 1e-5*scale+1e-6) {
+			if d := math.Abs(g[j] - w[j]); !(d <= rel*scale+abs) {
 				if bad < 3 {
-					t.Errorf("%s: output %d [%d] = %g, simplego %g", name, i, j, g[j], w[j])
+					t.Errorf("%s: output %d [%d] = %g, want %g", name, i, j, g[j], w[j])
 				}
 				bad++
 			}

@@ -29,39 +29,6 @@ func newFusedBackend(t *testing.T) backends.Backend {
 	return be
 }
 
-// assertAllClose compares outputs element by element, relative to the
-// largest magnitude of each wanted output.
-func assertAllClose(t *testing.T, name string, got, want []*tensors.Tensor, tol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d outputs, want %d", name, len(got), len(want))
-	}
-	for i := range got {
-		if !got[i].Shape().Equal(want[i].Shape()) {
-			t.Errorf("%s: output %d shape %s, want %s", name, i, got[i].Shape(), want[i].Shape())
-			continue
-		}
-		g, w := flat(got[i]), flat(want[i])
-		scale := 1e-6
-		for _, v := range w {
-			scale = max(scale, abs(v))
-		}
-		for j := range g {
-			if d := abs(g[j] - w[j]); !(d <= tol*scale) {
-				t.Errorf("%s: output %d[%d] = %g, want %g (scale %g)", name, i, j, g[j], w[j], scale)
-				break
-			}
-		}
-	}
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
 // TestFusedBatchNorm checks the fused batch-norm ops (forward, gradients
 // through the batch statistics, inference) against the element-wise
 // formulation, for the feature axis last (NHWC activations, large enough to
@@ -127,14 +94,14 @@ func TestFusedBatchNorm(t *testing.T) {
 			t.Errorf("%s: %d fused nodes ran, want 4", name, ran)
 		}
 		want := MustNewExec(plain, formulaFn).MustExec(x, scale, offset, w)
-		assertAllClose(t, "training/"+name, got, want, 2e-5)
+		assertOutputsClose(t, "training/"+name, got, want, 2e-5, 0)
 
 		// Inference with given statistics (here: the batch's).
 		mean, variance := want[1], want[2]
 		got = MustNewExec(fused, func(x, scale, offset, mean, variance *Node) *Node {
 			return InternalBatchNormForInference(x, scale, offset, mean, variance, eps, c.axis)
 		}).MustExec(x, scale, offset, mean, variance)
-		assertAllClose(t, "inference/"+name, got, want[:1], 2e-5)
+		assertOutputsClose(t, "inference/"+name, got, want[:1], 2e-5, 0)
 	}
 }
 
@@ -190,7 +157,7 @@ func TestFusedMaxPool(t *testing.T) {
 			y := ReduceMax(Reshape(x, d[0], d[1]/k, k, d[2]/k, k, d[3]), 2, 4)
 			return []*Node{y, Gradient(ReduceAllSum(Mul(y, w)), x)[0]}
 		}).MustExec(x, w)
-		assertAllClose(t, name, got, want, 0)
+		assertOutputsClose(t, name, got, want, 0, 0)
 	}
 }
 
@@ -207,18 +174,18 @@ func TestFusedMaxPoolTies(t *testing.T) {
 		y := MaxPool(x).Window(2).Done()
 		return []*Node{y, Gradient(ReduceAllSum(MulScalar(y, 3)), x)[0]}
 	}).MustExec(x)
-	assertAllClose(t, "ties", got, []*tensors.Tensor{
+	assertOutputsClose(t, "ties", got, []*tensors.Tensor{
 		tensors.FromFlatDataAndDimensions([]float32{1, 5}, 1, 1, 2, 1),
 		tensors.FromFlatDataAndDimensions([]float32{
 			3, 0, 0, 3,
 			0, 0, 0, 0,
 		}, 1, 2, 4, 1),
-	}, 0)
+	}, 0, 0)
 
 	overlapping := MustNewExec(fused, func(x *Node) *Node {
 		return MaxPool(x).Window(2).Strides(1).Done()
 	}).MustExec(x)
-	assertAllClose(t, "overlapping windows (simplego)", overlapping, []*tensors.Tensor{
+	assertOutputsClose(t, "overlapping windows (simplego)", overlapping, []*tensors.Tensor{
 		tensors.FromFlatDataAndDimensions([]float32{1, 5, 5}, 1, 1, 3, 1),
-	}, 0)
+	}, 0, 0)
 }
