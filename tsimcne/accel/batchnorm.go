@@ -3,7 +3,6 @@ package accel
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -132,24 +131,8 @@ func bnLayoutOf(s shapes.Shape, axis int) bnLayout {
 	return l
 }
 
-// forOuter calls fn over [lo, hi) ranges of the outer index, in parallel
-// over GOMAXPROCS goroutines for large operands.
-func (l bnLayout) forOuter(fn func(lo, hi int)) {
-	size := l.outer * l.c * l.inner
-	workers := 1
-	if size >= elementwiseMinParallel {
-		workers = min(l.outer, runtime.GOMAXPROCS(0))
-	}
-	if workers <= 1 {
-		fn(0, l.outer)
-		return
-	}
-	chunks := 2 * workers
-	per := (l.outer + chunks - 1) / chunks
-	parallelFor((l.outer+per-1)/per, workers, func(i int) {
-		fn(i*per, min(l.outer, (i+1)*per))
-	})
-}
+// forOuter calls fn over ranges of the outer index (see forRanges).
+func (l bnLayout) forOuter(fn func(lo, hi int)) { forRanges(l.outer, l.outer*l.c*l.inner, fn) }
 
 // sums2 accumulates two per-feature float64 sums over outer ranges: each
 // range sums into its own arrays, added to the totals under a lock.

@@ -132,14 +132,24 @@ func splitRuns(runs []axisRun, total int, inner func(out, a, b, n int)) {
 		})
 		return
 	}
-	outer := runs[0].n
+	forRanges(runs[0].n, total, func(lo, hi int) { forRuns(runs, lo, hi, innerFn) })
+}
+
+// forRanges calls fn over consecutive ranges [lo, hi) that cover [0, units):
+// in one call when the work touches fewer than elementwiseMinParallel
+// elements, else two ranges per goroutine on up to GOMAXPROCS goroutines.
+func forRanges(units, elements int, fn func(lo, hi int)) {
 	workers := 1
-	if total >= elementwiseMinParallel {
-		workers = min(outer, runtime.GOMAXPROCS(0))
+	if elements >= elementwiseMinParallel {
+		workers = min(units, runtime.GOMAXPROCS(0))
 	}
-	per := (outer + 2*workers - 1) / (2 * workers)
-	parallelFor((outer+per-1)/per, workers, func(c int) {
-		forRuns(runs, c*per, min(outer, (c+1)*per), innerFn)
+	if workers <= 1 {
+		fn(0, units)
+		return
+	}
+	per := (units + 2*workers - 1) / (2 * workers)
+	parallelFor((units+per-1)/per, workers, func(i int) {
+		fn(i*per, min(units, (i+1)*per))
 	})
 }
 

@@ -3,7 +3,6 @@ package accel
 import (
 	"fmt"
 	"math"
-	"runtime"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -196,33 +195,25 @@ func (l poolLayout) base(p int) int {
 	return b
 }
 
-// forPositions calls fn over ranges of output positions, in parallel for
-// large operands.
+// forPositions calls fn over ranges of output positions (see forRanges).
 func (l poolLayout) forPositions(fn func(lo, hi int)) {
-	workers := 1
-	if l.positions*len(l.offsets)*l.inner >= elementwiseMinParallel {
-		workers = min(l.positions, runtime.GOMAXPROCS(0))
+	forRanges(l.positions, l.positions*len(l.offsets)*l.inner, fn)
+}
+
+// windowMax writes the maximum of the window at base b of x into dst (inner
+// elements).
+func (l poolLayout) windowMax(dst, x []float32, b int) {
+	copy(dst, x[b+l.offsets[0]:b+l.offsets[0]+l.inner])
+	for _, o := range l.offsets[1:] {
+		maxTo(dst, x[b+o:b+o+l.inner])
 	}
-	if workers <= 1 {
-		fn(0, l.positions)
-		return
-	}
-	per := (l.positions + 2*workers - 1) / (2 * workers)
-	parallelFor((l.positions+per-1)/per, workers, func(i int) {
-		fn(i*per, min(l.positions, (i+1)*per))
-	})
 }
 
 // max writes each window's maximum.
 func (l poolLayout) max(dst, x []float32) {
 	l.forPositions(func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			b := l.base(p)
-			out := dst[p*l.inner : (p+1)*l.inner]
-			copy(out, x[b+l.offsets[0]:b+l.offsets[0]+l.inner])
-			for _, o := range l.offsets[1:] {
-				maxTo(out, x[b+o:b+o+l.inner])
-			}
+			l.windowMax(dst[p*l.inner:(p+1)*l.inner], x, l.base(p))
 		}
 	})
 }
@@ -239,10 +230,7 @@ func (l poolLayout) scatter(dst, x, v []float32) {
 		done := make([]bool, l.inner)
 		for p := lo; p < hi; p++ {
 			b := l.base(p)
-			copy(best, x[b+l.offsets[0]:b+l.offsets[0]+l.inner])
-			for _, o := range l.offsets[1:] {
-				maxTo(best, x[b+o:b+o+l.inner])
-			}
+			l.windowMax(best, x, b)
 			clear(done)
 			g := v[p*l.inner : (p+1)*l.inner]
 			for _, o := range l.offsets {
