@@ -35,6 +35,12 @@ var benchShapes = []struct {
 	{"conv-dw-M32-K262144-N27", 32, 27, 262144, "col", "row"},
 	{"conv-dw-M512-K512-N4608", 512, 4608, 512, "col", "row"},
 	{"head-M512-K512-N1024", 512, 1024, 512, "row", "row"},
+	// Winograd F(2x2,3x3) on ResNet-18's layer1 at B=32: one of the 16
+	// tile-position products, the input and output transforms.
+	{"wino2-prod-M8192-K64-N64", 8192, 64, 64, "row", "row"},
+	{"wino2-in-M16-K16-N524288", 16, 524288, 16, "row", "row"},
+	{"wino2-out-M4-K16-N524288", 4, 524288, 16, "row", "row"},
+	{"wino4-in-M36-K36-N131072", 36, 131072, 36, "row", "row"},
 	{"square-1024", 1024, 1024, 1024, "row", "row"},
 }
 

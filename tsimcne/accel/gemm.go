@@ -61,6 +61,9 @@ const (
 	tasksPerWorker = 4
 	// minTaskMicroPanels is the fewest micro-panels (of mr rows) per task.
 	minTaskMicroPanels = 4
+	// minTaskPanels is the fewest B panels (of nr columns) per task when
+	// a product of few rows is split along its columns.
+	minTaskPanels = 8
 	// directBMaxRows is the most micro-panels per task for which a
 	// row-major B is read in place instead of packed.
 	directBMaxRows = 3
@@ -213,6 +216,7 @@ func (p *problem) zeroC() {
 type plan struct {
 	tm, rowsPerTask int // tasks along the rows of each product
 	tk, kPerTask    int // tasks along the contraction (partial sums)
+	tn, colsPerTask int // tasks along the columns (products of few rows)
 	shared          bool
 	nPanels         int // nr-wide panels of B
 }
@@ -245,6 +249,16 @@ func makePlan(p *problem, mk *microKernel, workers int) plan {
 	pl.tm = (p.m + pl.rowsPerTask - 1) / pl.rowsPerTask
 	pl.kPerTask = (kBlocks + pl.tk - 1) / pl.tk * kcBlock
 	pl.tk = (p.k + pl.kPerTask - 1) / pl.kPerTask
+	// Products of few rows and a short contraction (a small matrix times a
+	// wide one, as Winograd's transforms) split their columns.
+	pl.tn, pl.colsPerTask = 1, pl.nPanels*mk.nr
+	if have := p.batch * pl.tm * pl.tk; workers > 1 && have < target {
+		tn := min((target+have-1)/have, pl.nPanels/minTaskPanels)
+		if tn > 1 {
+			pl.colsPerTask = (pl.nPanels + tn - 1) / tn * mk.nr
+			pl.tn = (p.n + pl.colsPerTask - 1) / pl.colsPerTask
+		}
+	}
 	pl.shared = pl.tm > 1 && p.batch*pl.nPanels*mk.nr*p.k <= maxSharedPack
 	return pl
 }
@@ -275,10 +289,14 @@ func gemm(p *problem, mk *microKernel, workers int) {
 	}
 
 	// Phase 2: the tasks.
-	parallelFor(p.batch*pl.tm*pl.tk, workers, func(t int) {
+	parallelFor(p.batch*pl.tm*pl.tk*pl.tn, workers, func(t int) {
+		in := t % pl.tn
+		t /= pl.tn
 		bi := t / (pl.tm * pl.tk)
 		im := t / pl.tk % pl.tm
 		ik := t % pl.tk
+		n0 := in * pl.colsPerTask
+		n1 := min(p.n, n0+pl.colsPerTask)
 		m0 := im * pl.rowsPerTask
 		m1 := min(p.m, m0+pl.rowsPerTask)
 		k0 := ik * pl.kPerTask
@@ -286,9 +304,9 @@ func gemm(p *problem, mk *microKernel, workers int) {
 		s := getScratch(mk)
 		defer scratchPool.Put(s)
 		if ik == 0 {
-			p.block(mk, s, bi, m0, m1, k0, k1, p.c, p.cOff+bi*p.bsC, p.ldc, shared, pl.nPanels)
+			p.block(mk, s, bi, m0, m1, k0, k1, n0, n1, p.c, p.cOff+bi*p.bsC, p.ldc, shared, pl.nPanels)
 		} else {
-			p.block(mk, s, bi, m0, m1, k0, k1, partial, (bi*(pl.tk-1)+ik-1)*mn, p.n, shared, pl.nPanels)
+			p.block(mk, s, bi, m0, m1, k0, k1, n0, n1, partial, (bi*(pl.tk-1)+ik-1)*mn, p.n, shared, pl.nPanels)
 		}
 	})
 
@@ -311,13 +329,14 @@ func gemm(p *problem, mk *microKernel, workers int) {
 	}
 }
 
-// block computes rows [m0, m1) of C_bi over the contraction range [k0, k1)
-// into c[cBase + i*ldc + j] (overwriting it).
-func (p *problem) block(mk *microKernel, s *scratch, bi, m0, m1, k0, k1 int, c []float32, cBase, ldc int, shared []float32, nPanels int) {
+// block computes rows [m0, m1) and columns [n0, n1) (n0 a multiple of nr)
+// of C_bi over the contraction range [k0, k1) into c[cBase + i*ldc + j]
+// (overwriting it).
+func (p *problem) block(mk *microKernel, s *scratch, bi, m0, m1, k0, k1, n0, n1 int, c []float32, cBase, ldc int, shared []float32, nPanels int) {
 	mr, nr := mk.mr, mk.nr
 	aBase := p.aOff + bi*p.bsA
-	for jc := 0; jc < p.n; jc += ncBlock {
-		nb := min(ncBlock, p.n-jc)
+	for jc := n0; jc < n1; jc += ncBlock {
+		nb := min(ncBlock, n1-jc)
 		for pc, kb := k0, 0; pc < k1; pc += kb {
 			// Blocks of kcBlock, the last one stretched to kcMax rather than
 			// followed by a short one (K = 288: one block, not 256 + 32),

@@ -170,13 +170,13 @@ func TestMatMulParallelSplits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	withKernel(t, func(t *testing.T, mk *microKernel) {
 		r := rand.New(rand.NewPCG(3, 4))
-		for _, s := range []struct{ m, n, k int }{{500, 40, 60}, {20, 24, 3000}, {3, 70, 9000}, {130, 600, 100}} {
+		for _, s := range []struct{ m, n, k int }{{500, 40, 60}, {20, 24, 3000}, {3, 70, 9000}, {130, 600, 100}, {16, 5000, 16}} {
 			a := randomMatrix(r, s.m, s.k, "row")
 			b := randomMatrix(r, s.k, s.n, "col")
 			p := &problem{batch: 1, m: s.m, n: s.n, k: s.k, a: a.Data, aOff: a.Offset, rsA: a.RowStride, csA: a.ColStride,
 				b: b.Data, bOff: b.Offset, rsB: b.RowStride, csB: b.ColStride, c: make([]float32, s.m*s.n), ldc: s.n}
 			pl := makePlan(p, mk, 4)
-			if pl.tm*pl.tk < 2 {
+			if pl.tm*pl.tk*pl.tn < 2 {
 				t.Errorf("%v: plan %+v runs on one goroutine", s, pl)
 			}
 			gemm(p, mk, 4)
@@ -247,18 +247,22 @@ func TestKernelFor(t *testing.T) {
 func TestMakePlanManyCores(t *testing.T) {
 	for _, s := range []struct{ batch, m, n, k int }{
 		{1, 512, 4608, 32768}, {1, 64, 576, 262144}, {1, 262144, 64, 576}, {512, 512, 32, 27}, {3, 100, 100, 100000},
+		{1, 16, 524288, 16}, {16, 36, 8192, 64},
 	} {
 		p := &problem{batch: s.batch, m: s.m, n: s.n, k: s.k}
 		for _, workers := range []int{2, 16, 64} {
 			pl := makePlan(p, &microKernel{name: "6x16", mr: 6, nr: 16}, workers)
-			tasks := s.batch * pl.tm * pl.tk
+			tasks := s.batch * pl.tm * pl.tk * pl.tn
 			if tasks < min(workers, s.batch*((s.m+5)/6)*((s.k+kcBlock-1)/kcBlock)) {
+				t.Errorf("%+v on %d workers: only %d tasks (%+v)", s, workers, tasks, pl)
+			}
+			if s.m <= 36 && s.n >= 8192 && tasks < workers { // few rows, many columns: split the columns
 				t.Errorf("%+v on %d workers: only %d tasks (%+v)", s, workers, tasks, pl)
 			}
 			if partial := (pl.tk - 1) * s.batch * s.m * s.n; partial > maxPartialSums {
 				t.Errorf("%+v on %d workers: %d floats of partial sums (%+v)", s, workers, partial, pl)
 			}
-			if pl.tm*pl.rowsPerTask < s.m || pl.tk*pl.kPerTask < s.k {
+			if pl.tm*pl.rowsPerTask < s.m || pl.tk*pl.kPerTask < s.k || pl.tn*pl.colsPerTask < s.n || pl.colsPerTask%16 != 0 && pl.tn > 1 {
 				t.Errorf("%+v on %d workers: plan %+v does not cover the product", s, workers, pl)
 			}
 		}

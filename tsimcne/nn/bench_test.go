@@ -23,10 +23,15 @@ type convShape struct {
 var benchConvShapes = []convShape{
 	{"layer1_64x64_32px", 32, 32, 64, 64, 3, 1, 1},
 	{"layer2_128x128_16px", 32, 16, 128, 128, 3, 1, 1},
+	{"layer3_256x256_8px", 32, 8, 256, 256, 3, 1, 1},
 	{"layer4_512x512_4px", 32, 4, 512, 512, 3, 1, 1},
 	{"down_64to128_s2", 32, 32, 64, 128, 3, 2, 1},
 	{"shortcut1x1_s2", 32, 32, 64, 128, 1, 2, 0},
 	{"quarter_16x16_32px", 32, 32, 16, 16, 3, 1, 1},
+	// cnn4 (the cpu preset's backbone) at B=128.
+	{"cnn4_32to64_16px_b128", 128, 16, 32, 64, 3, 1, 1},
+	{"cnn4_64to128_8px_b128", 128, 8, 64, 128, 3, 1, 1},
+	{"cnn4_128to256_4px_b128", 128, 4, 128, 256, 3, 1, 1},
 }
 
 // BenchmarkConvForwardBackward times the forward pass, the gradients with
@@ -42,8 +47,9 @@ func BenchmarkConvForwardBackward(b *testing.B) {
 			oh := (cs.h+2*cs.pd-cs.k)/cs.stride + 1
 			flops = 3 * 2 * float64(cs.b*oh*oh*cs.k*cs.k*cs.c*cs.f)
 		}
-		for _, method := range []string{"im2col", "shifted", "native", "im2col-fwd", "shifted-fwd", "native-fwd"} {
-			if strings.HasPrefix(method, "shifted") && cs.stride != 1 {
+		for _, method := range []string{"im2col", "wino2", "wino4", "shifted", "native",
+			"im2col-fwd", "wino2-fwd", "wino4-fwd", "shifted-fwd", "native-fwd"} {
+			if (strings.HasPrefix(method, "shifted") || strings.HasPrefix(method, "wino")) && cs.stride != 1 {
 				continue
 			}
 			b.Run(fmt.Sprintf("%s/%s", cs.name, method), func(b *testing.B) {
@@ -54,6 +60,10 @@ func BenchmarkConvForwardBackward(b *testing.B) {
 						out = Conv2DWithKernel(x, k, cs.stride, cs.pd)
 					case "shifted":
 						out = conv2DShifted(x, k, cs.pd)
+					case "wino2", "wino4":
+						Convolutions = map[string]ConvMode{"wino2": ConvWinograd2, "wino4": ConvWinograd4}[strings.TrimSuffix(method, "-fwd")]
+						out = Conv2DWithKernel(x, k, cs.stride, cs.pd)
+						Convolutions = ConvAuto
 					default:
 						out = Convolve(x, k).StridePerAxis(cs.stride, cs.stride).
 							PaddingPerDim([][2]int{{cs.pd, cs.pd}, {cs.pd, cs.pd}}).Done()

@@ -26,6 +26,7 @@ var (
 	builtinDotGeneralVJP = VJPRegistration[NodeTypeDotGeneral]
 	builtinDotVJP        = VJPRegistration[NodeTypeDot]
 	builtinSliceVJP      = VJPRegistration[NodeTypeSlice]
+	builtinWhereVJP      = VJPRegistration[NodeTypeWhere]
 )
 
 func init() {
@@ -39,7 +40,10 @@ func init() {
 //     from O(M*K*N) to that of the forward product;
 //   - Slice (unit strides) by zero padding written with Concatenate, since
 //     the built-in one uses Pad, which the pure-Go backend lacks. Strided
-//     slices keep the built-in gradient.
+//     slices keep the built-in gradient;
+//   - Where (ReLU's gradient, see ReLU) by one that selects between the
+//     adjoint and a scalar zero: the built-in one first materialises a
+//     tensor of zeros the size of the activation (ZerosLike) and reads it.
 //
 // The results are the same as the built-in ones up to float rounding.
 //
@@ -53,6 +57,7 @@ func RegisterFastGradients() {
 	VJPRegistration[NodeTypeDotGeneral] = fastDotGeneralVJP
 	VJPRegistration[NodeTypeDot] = fastDotVJP
 	VJPRegistration[NodeTypeSlice] = concatSliceVJP
+	VJPRegistration[NodeTypeWhere] = fastWhereVJP
 }
 
 // RestoreBuiltinGradients puts GoMLX's own DotGeneral, Dot and Slice
@@ -64,6 +69,37 @@ func RestoreBuiltinGradients() {
 	VJPRegistration[NodeTypeDotGeneral] = builtinDotGeneralVJP
 	VJPRegistration[NodeTypeDot] = builtinDotVJP
 	VJPRegistration[NodeTypeSlice] = builtinSliceVJP
+	VJPRegistration[NodeTypeWhere] = builtinWhereVJP
+}
+
+// fastWhereVJP is the VJP of Where(cond, onTrue, onFalse): the adjoint where
+// cond holds goes to onTrue, elsewhere to onFalse, each selected against a
+// scalar zero (which Where broadcasts) rather than a tensor of zeros. A
+// scalar operand's gradient is the sum of its selected adjoint; operands
+// broadcast in other ways keep GoMLX's own VJP.
+func fastWhereVJP(node *Node, vjpOutputs []*Node, outputShape shapes.Shape) []*Node {
+	inputs := node.Inputs()
+	if len(inputs) != 3 || len(vjpOutputs) != 1 || !outputShape.IsScalar() {
+		return builtinWhereVJP(node, vjpOutputs, outputShape)
+	}
+	cond, onTrue, onFalse := inputs[0], inputs[1], inputs[2]
+	v := vjpOutputs[0]
+	fits := func(x *Node) bool { return x.Shape().Equal(v.Shape()) || x.Shape().IsScalar() }
+	if !fits(onTrue) || !fits(onFalse) {
+		return builtinWhereVJP(node, vjpOutputs, outputShape)
+	}
+	zero := ScalarZero(v.Graph(), v.DType())
+	grad := func(x, selected *Node) *Node {
+		if x.Shape().IsScalar() && !v.Shape().IsScalar() {
+			return ReduceAllSum(selected)
+		}
+		return selected
+	}
+	return []*Node{
+		nil, // no gradient for the condition
+		grad(onTrue, Where(cond, v, zero)),
+		grad(onFalse, Where(cond, zero, v)),
+	}
 }
 
 // dotGeneralAxes holds the axes of a DotGeneral node, read from its
@@ -203,29 +239,44 @@ func fastDotGeneralVJP(node *Node, vjpOutputs []*Node, outputShape shapes.Shape)
 //
 // whose axes come out as [batch..., thisCross..., other's remaining axes (its
 // contracting axes, in increasing axis order)...], and are then transposed to
-// this operand's layout (this contracting axis i pairs with otherContracting[i]).
+// this operand's layout (this contracting axis i pairs with otherContracting[i]),
+// unless the product with the operands swapped already has that layout.
 func operandGradient(v *Node, vBatch, vOtherCross []int,
 	other *Node, otherBatch, otherCross, otherContracting []int,
 	thisRank int, thisBatch, thisCross, thisContracting []int) *Node {
-	grad := splitDotGeneral(v, vOtherCross, vBatch, other, otherCross, otherBatch)
-	// Position of each of "this" axes in grad.
-	resultAxisOf := make([]int, 0, thisRank) // resultAxisOf[k] = this-axis at grad position k.
-	resultAxisOf = append(resultAxisOf, thisBatch...)
-	resultAxisOf = append(resultAxisOf, thisCross...)
+	// This operand's contracting axes, in the order the gradient product
+	// yields them (other's contracting axes in increasing order).
 	sortedOtherContracting := slices.Clone(otherContracting)
 	slices.Sort(sortedOtherContracting)
+	thisFromOther := make([]int, 0, len(thisContracting))
 	for _, otherAxis := range sortedOtherContracting {
-		i := slices.Index(otherContracting, otherAxis)
-		resultAxisOf = append(resultAxisOf, thisContracting[i])
+		thisFromOther = append(thisFromOther, thisContracting[slices.Index(otherContracting, otherAxis)])
 	}
-	permutation := make([]int, thisRank) // permutation[thisAxis] = grad position.
-	identity := true
-	for pos, thisAxis := range resultAxisOf {
-		permutation[thisAxis] = pos
-		if pos != thisAxis {
-			identity = false
+	// permutationOf returns the transpose from the product's layout (the
+	// this-axis at each position) to this operand's, and whether it is the
+	// identity.
+	permutationOf := func(resultAxisOf []int) ([]int, bool) {
+		permutation := make([]int, thisRank) // permutation[thisAxis] = grad position.
+		identity := true
+		for pos, thisAxis := range resultAxisOf {
+			permutation[thisAxis] = pos
+			if pos != thisAxis {
+				identity = false
+			}
+		}
+		return permutation, identity
+	}
+	permutation, identity := permutationOf(slices.Concat(thisBatch, thisCross, thisFromOther))
+	if !identity {
+		// With the operands swapped the product yields [batch..., contracting...,
+		// cross...]: if that is this operand's layout (a [k, n] operand whose
+		// gradient is otherᵀ·v, as for a constant transform matrix on the left),
+		// it needs no transpose.
+		if _, swappedIdentity := permutationOf(slices.Concat(thisBatch, thisFromOther, thisCross)); swappedIdentity {
+			return splitDotGeneral(other, otherCross, otherBatch, v, vOtherCross, vBatch)
 		}
 	}
+	grad := splitDotGeneral(v, vOtherCross, vBatch, other, otherCross, otherBatch)
 	if !identity {
 		grad = TransposeAllAxes(grad, permutation...)
 	}

@@ -379,3 +379,156 @@ func TestNoSplitOnFastKernels(t *testing.T) {
 		t.Errorf("splitDotGeneral built a %s node with the fast kernels installed, want a plain DotGeneral", splitType)
 	}
 }
+
+func TestWinogradMatchesReference(t *testing.T) {
+	be := testBackend(t)
+	defer func() { Convolutions = ConvAuto }()
+	cases := []struct{ b, h, w, c, f int }{
+		{2, 4, 4, 3, 4},
+		{2, 8, 8, 5, 6},
+		{1, 8, 4, 3, 2},
+		{3, 12, 8, 7, 9},
+	}
+	for _, mode := range []ConvMode{ConvWinograd2, ConvWinograd4} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("mode%d/%+v", mode, tc), func(t *testing.T) {
+				Convolutions = mode
+				rng := rand.New(rand.NewPCG(3, uint64(tc.c)))
+				x := randSlice(rng, tc.b*tc.h*tc.w*tc.c)
+				k := randSlice(rng, 9*tc.c*tc.f)
+				wantOut, _, _, oh, ow := refConv(x, tc.b, tc.h, tc.w, tc.c, k, 3, tc.f, 1, 1, nil)
+				r := randSlice(rng, tc.b*oh*ow*tc.f)
+				_, wantDx, wantDk, _, _ := refConv(x, tc.b, tc.h, tc.w, tc.c, k, 3, tc.f, 1, 1, r)
+				exec := MustNewExec(be, func(x, k, r *Node) []*Node {
+					out := Conv2DWithKernel(x, k, 1, 1)
+					return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, r)), x, k)...)
+				})
+				res := exec.MustExec(
+					tensors.FromFlatDataAndDimensions(x, tc.b, tc.h, tc.w, tc.c),
+					tensors.FromFlatDataAndDimensions(k, 3, 3, tc.c, tc.f),
+					tensors.FromFlatDataAndDimensions(r, tc.b, oh, ow, tc.f))
+				assertClose(t, "output", flat32(t, res[0]), wantOut, 1e-4, 1e-4)
+				assertClose(t, "d/dx", flat32(t, res[1]), wantDx, 1e-4, 1e-4)
+				assertClose(t, "d/dkernel", flat32(t, res[2]), wantDk, 1e-4, 1e-4)
+			})
+		}
+	}
+}
+
+// TestWinogradAccuracy bounds the rounding error of the Winograd
+// formulations on a deep contraction (256 channels x 9 taps), against the
+// float64 reference: measured relative RMS errors 3e-7 (im2col), 5e-7
+// (F(2x2,3x3)) and 3.6e-6 (F(4x4,3x3), whose transforms have entries up to
+// 8 and 1/24).
+func TestWinogradAccuracy(t *testing.T) {
+	be := testBackend(t)
+	defer func() { Convolutions = ConvAuto }()
+	const b, h, c, f = 2, 8, 256, 64
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := randSlice(rng, b*h*h*c)
+	k := randSlice(rng, 9*c*f)
+	want, _, _, _, _ := refConv(x, b, h, h, c, k, 3, f, 1, 1, nil)
+	for _, tc := range []struct {
+		mode  ConvMode
+		bound float64
+	}{{ConvIm2col, 1e-6}, {ConvWinograd2, 2e-6}, {ConvWinograd4, 1e-5}} {
+		Convolutions = tc.mode
+		res := MustNewExec(be, func(x, k *Node) *Node { return Conv2DWithKernel(x, k, 1, 1) }).MustExec(
+			tensors.FromFlatDataAndDimensions(x, b, h, h, c),
+			tensors.FromFlatDataAndDimensions(k, 3, 3, c, f))
+		got := flat32(t, res[0])
+		var errSq, sumSq float64
+		for i := range got {
+			d := float64(got[i]) - float64(want[i])
+			errSq += d * d
+			sumSq += float64(want[i]) * float64(want[i])
+		}
+		if rel := math.Sqrt(errSq / sumSq); rel > tc.bound || math.IsNaN(rel) {
+			t.Errorf("mode %d: relative RMS error %.2e, want <= %.0e", tc.mode, rel, tc.bound)
+		}
+	}
+}
+
+func TestWinogradChoice(t *testing.T) {
+	be := testBackend(t)
+	if be.String() != "go" || !accel.Installed() {
+		t.Skipf("ConvAuto uses Winograd only on the pure-Go backend with tsimcne/accel (backend %s)", be.String())
+	}
+	g := NewGraph(be, "choice")
+	defer func() { Convolutions = ConvAuto }()
+	for _, tc := range []struct {
+		mode                    ConvMode
+		h, w, c, k, stride, pad int
+		want                    int // output tile size, 0 for im2col
+	}{
+		{ConvAuto, 32, 32, 64, 3, 1, 1, 4},
+		{ConvAuto, 4, 4, 512, 3, 1, 1, 4},
+		{ConvAuto, 6, 10, 64, 3, 1, 1, 2},
+		{ConvAuto, 5, 5, 64, 3, 1, 1, 0},
+		{ConvAuto, 32, 32, 3, 3, 1, 1, 0},  // RGB input: too few channels
+		{ConvAuto, 32, 32, 64, 3, 2, 1, 0}, // stride 2
+		{ConvAuto, 32, 32, 64, 1, 1, 0, 0},
+		{ConvAuto, 32, 32, 64, 3, 1, 0, 0}, // "valid"
+		{ConvIm2col, 32, 32, 64, 3, 1, 1, 0},
+		{ConvWinograd2, 32, 32, 3, 3, 1, 1, 2},
+		{ConvWinograd4, 6, 6, 64, 3, 1, 1, 0},
+	} {
+		Convolutions = tc.mode
+		got := 0
+		if w := winogradFor(g, tc.h, tc.w, tc.c, tc.k, tc.stride, tc.pad); w != nil {
+			got = w.m
+		}
+		if got != tc.want {
+			t.Errorf("%+v: tile %d, want %d", tc, got, tc.want)
+		}
+	}
+}
+
+// TestWhereGradient compares the registered Where gradient with GoMLX's
+// built-in one (full-size and scalar operands) and checks that it builds
+// no tensor of zeros.
+func TestWhereGradient(t *testing.T) {
+	be := testBackend(t)
+	defer RegisterFastGradients()
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := tensors.FromFlatDataAndDimensions(randSlice(rng, 12), 3, 4)
+	a := tensors.FromFlatDataAndDimensions(randSlice(rng, 12), 3, 4)
+	r := tensors.FromFlatDataAndDimensions(randSlice(rng, 12), 3, 4)
+	s := tensors.FromScalar(float32(0.7))
+	for _, which := range []string{"full,full", "full,scalar", "scalar,full"} {
+		run := func(fast bool) (grads []*tensors.Tensor, broadcasts int) {
+			if fast {
+				RegisterFastGradients()
+			} else {
+				RestoreBuiltinGradients()
+			}
+			var g *Graph
+			grads = MustNewExec(be, func(x, a, s, r *Node) []*Node {
+				g = x.Graph()
+				onTrue, onFalse := Mul(a, a), MulScalar(s, 3)
+				if which == "scalar,full" {
+					onTrue, onFalse = onFalse, onTrue
+				} else if which == "full,full" {
+					onFalse = Mul(a, x)
+				}
+				loss := ReduceAllSum(Mul(Where(GreaterThan(x, ScalarZero(g, x.DType())), onTrue, onFalse), r))
+				return Gradient(loss, a, s)
+			}).MustExec(x, a, s, r)
+			for _, n := range g.Nodes() {
+				if n.Type() == NodeTypeBroadcastInDim && n.Shape().Size() == 12 && n.Inputs()[0].Shape().IsScalar() {
+					broadcasts++
+				}
+			}
+			return grads, broadcasts
+		}
+		want, builtinBroadcasts := run(false)
+		got, fastBroadcasts := run(true)
+		for i, name := range []string{"d/da", "d/ds"} {
+			assertClose(t, which+" "+name, flat32(t, got[i]), flat32(t, want[i]), 1e-6, 1e-6)
+		}
+		if fastBroadcasts != 0 || builtinBroadcasts == 0 {
+			t.Errorf("%s: %d scalar broadcasts to the output's size with the fast gradient (want 0), %d with the built-in one (want some)",
+				which, fastBroadcasts, builtinBroadcasts)
+		}
+	}
+}
