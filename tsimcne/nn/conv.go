@@ -52,9 +52,9 @@ type Conv2DConfig struct {
 // On that backend with tsimcne/accel (the default), 3x3 convolutions at
 // stride 1 with padding 1 over at least 16 input channels use Winograd's
 // F(4x4, 3x3), or F(2x2, 3x3) where the sizes are not multiples of 4 (see
-// winograd.go): 4x (2.25x) fewer multiply-adds, 1.3-1.9x faster forward plus
+// winograd.go): 4x (2.25x) fewer multiply-adds, 1.2-2.5x faster forward plus
 // backward than im2col on the layers of ResNet-18 and cnn4, and ResNet-18's
-// training step 1.5x faster. Its rounding error is larger than im2col's
+// training step 1.4-1.5x faster. Its rounding error is larger than im2col's
 // (relative RMS about 4e-6 instead of 3e-7 over 256 channels), far below what
 // float32 training notices. Convolutions selects another algorithm.
 func Conv2D(ctx *context.Context, x *Node, filters, kernelSize int) *Conv2DConfig {
@@ -319,51 +319,62 @@ func (g convGeometry) outSize() (outH, outW int) {
 	return
 }
 
+// indexTables caches the constant index tables of the convolutions, keyed
+// by their geometry (convGeometry, winogradGeometry): one tensor per
+// geometry for the process, so that graph.ConstCachedTensor shares one
+// constant among the layers of a graph.
 var (
-	indicesCacheMu sync.Mutex
-	indicesCache   = map[convGeometry]*tensors.Tensor{}
+	indexTablesMu sync.Mutex
+	indexTables   = map[any]*tensors.Tensor{}
 )
 
-// indices returns (and caches for the process: the same tensor lets
-// graph.ConstCachedTensor share one constant among the layers of a graph) the
-// int32 im2col table [batch*outH*outW, k*k, 1] (rank 3: GoMLX v0.26.0's
+// cachedIndexTable returns the table cached for key, building it (once)
+// with build.
+func cachedIndexTable(key any, build func() *tensors.Tensor) *tensors.Tensor {
+	indexTablesMu.Lock()
+	defer indexTablesMu.Unlock()
+	if t, ok := indexTables[key]; ok {
+		return t
+	}
+	t := build()
+	indexTables[key] = t
+	return t
+}
+
+// indices returns (cached for the process, see cachedIndexTable) the int32
+// im2col table [batch*outH*outW, k*k, 1] (rank 3: GoMLX v0.26.0's
 // Gather shape inference wrongly rejects index tensors of rank above the
 // operand's rank + 1): the flat pixel row
 // (b*height + y)*width + x each tap reads, or batch*height*width (the zero
 // row) for taps in the padding.
 func (g convGeometry) indices() *tensors.Tensor {
-	indicesCacheMu.Lock()
-	defer indicesCacheMu.Unlock()
-	if t, ok := indicesCache[g]; ok {
-		return t
-	}
-	outH, outW := g.outSize()
-	k := g.kernel
-	zeroRow := int32(g.batch * g.height * g.width)
-	data := make([]int32, 0, g.batch*outH*outW*k*k)
-	for b := range g.batch {
-		for oy := range outH {
-			for ox := range outW {
-				for ky := range k {
-					for kx := range k {
-						iy := oy*g.stride - g.padding + ky
-						ix := ox*g.stride - g.padding + kx
-						if iy < 0 || iy >= g.height || ix < 0 || ix >= g.width {
-							data = append(data, zeroRow)
-						} else {
-							data = append(data, int32((b*g.height+iy)*g.width+ix))
+	return cachedIndexTable(g, func() *tensors.Tensor {
+		if int64(g.batch)*int64(g.height)*int64(g.width) >= math.MaxInt32 {
+			panicf("nn.Conv2D: input too large for int32 im2col indices: %+v", g)
+		}
+		outH, outW := g.outSize()
+		k := g.kernel
+		zeroRow := int32(g.batch * g.height * g.width)
+		data := make([]int32, 0, g.batch*outH*outW*k*k)
+		for b := range g.batch {
+			for oy := range outH {
+				for ox := range outW {
+					for ky := range k {
+						for kx := range k {
+							iy := oy*g.stride - g.padding + ky
+							ix := ox*g.stride - g.padding + kx
+							if iy < 0 || iy >= g.height || ix < 0 || ix >= g.width {
+								data = append(data, zeroRow)
+							} else {
+								data = append(data, int32((b*g.height+iy)*g.width+ix))
+							}
 						}
 					}
 				}
 			}
 		}
-	}
-	if int64(g.batch)*int64(g.height)*int64(g.width) >= math.MaxInt32 {
-		panicf("nn.Conv2D: input too large for int32 im2col indices: %+v", g)
-	}
-	t := tensors.FromFlatDataAndDimensions(data, g.batch*outH*outW, k*k, 1)
-	indicesCache[g] = t
-	return t
+		return tensors.FromFlatDataAndDimensions(data, g.batch*outH*outW, k*k, 1)
+	})
 }
 
 // NormalInitializer returns a variable initializer drawing N(0, std^2) from

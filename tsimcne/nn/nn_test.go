@@ -114,45 +114,48 @@ func TestConv2DWithKernelMatchesReference(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%+v", tc), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, uint64(tc.k*100+tc.stride)))
-			x := randSlice(rng, tc.b*tc.h*tc.w*tc.c)
-			k := randSlice(rng, tc.k*tc.k*tc.c*tc.f)
-			wantOut, _, _, oh, ow := refConv(x, tc.b, tc.h, tc.w, tc.c, k, tc.k, tc.f, tc.stride, tc.pad, nil)
-			r := randSlice(rng, tc.b*oh*ow*tc.f)
-			_, wantDx, wantDk, _, _ := refConv(x, tc.b, tc.h, tc.w, tc.c, k, tc.k, tc.f, tc.stride, tc.pad, r)
-
-			exec := MustNewExec(be, func(x, k, r *Node) []*Node {
-				out := Conv2DWithKernel(x, k, tc.stride, tc.pad)
-				loss := ReduceAllSum(Mul(out, r))
-				grads := Gradient(loss, x, k)
-				return []*Node{out, grads[0], grads[1]}
-			})
-			res := exec.MustExec(
-				tensors.FromFlatDataAndDimensions(x, tc.b, tc.h, tc.w, tc.c),
-				tensors.FromFlatDataAndDimensions(k, tc.k, tc.k, tc.c, tc.f),
-				tensors.FromFlatDataAndDimensions(r, tc.b, oh, ow, tc.f))
-			if got := res[0].Shape().Dimensions; got[0] != tc.b || got[1] != oh || got[2] != ow || got[3] != tc.f {
-				t.Fatalf("output shape %v, want [%d %d %d %d]", got, tc.b, oh, ow, tc.f)
+			convs := []namedConv{{"", func(x, k *Node) *Node { return Conv2DWithKernel(x, k, tc.stride, tc.pad) }}}
+			if tc.stride == 1 {
+				// The shifted-slices formulation used in the benchmarks computes the same.
+				convs = append(convs, namedConv{"shifted ", func(x, k *Node) *Node { return conv2DShifted(x, k, tc.pad) }})
 			}
-			assertClose(t, "output", flat32(t, res[0]), wantOut, 1e-5, 1e-5)
-			assertClose(t, "d/dx", flat32(t, res[1]), wantDx, 1e-5, 1e-5)
-			assertClose(t, "d/dkernel", flat32(t, res[2]), wantDk, 1e-5, 1e-5)
-
-			if tc.stride != 1 {
-				return
-			}
-			// The shifted-slices formulation used in the benchmarks computes the same.
-			res = MustNewExec(be, func(x, k, r *Node) []*Node {
-				out := conv2DShifted(x, k, tc.pad)
-				return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, r)), x, k)...)
-			}).MustExec(
-				tensors.FromFlatDataAndDimensions(x, tc.b, tc.h, tc.w, tc.c),
-				tensors.FromFlatDataAndDimensions(k, tc.k, tc.k, tc.c, tc.f),
-				tensors.FromFlatDataAndDimensions(r, tc.b, oh, ow, tc.f))
-			assertClose(t, "shifted output", flat32(t, res[0]), wantOut, 1e-5, 1e-5)
-			assertClose(t, "shifted d/dx", flat32(t, res[1]), wantDx, 1e-5, 1e-5)
-			assertClose(t, "shifted d/dkernel", flat32(t, res[2]), wantDk, 1e-5, 1e-5)
+			checkConvs(t, be, convShape{b: tc.b, h: tc.h, c: tc.c, f: tc.f, k: tc.k, stride: tc.stride, pd: tc.pad},
+				tc.w, uint64(tc.k*100+tc.stride), 1e-5, convs...)
 		})
+	}
+}
+
+// namedConv is a convolution formulation under test.
+type namedConv struct {
+	name string
+	conv func(x, kernel *Node) *Node
+}
+
+// checkConvs runs each convolution on random input (s.b x s.h x width x s.c,
+// kernel s.k x s.k x s.c x s.f) and compares its output and its gradients
+// with respect to input and kernel (of sum(out * r), r random) with refConv.
+func checkConvs(t *testing.T, be backends.Backend, s convShape, width int, seed uint64, tol float64, convs ...namedConv) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, seed))
+	x := randSlice(rng, s.b*s.h*width*s.c)
+	k := randSlice(rng, s.k*s.k*s.c*s.f)
+	wantOut, _, _, oh, ow := refConv(x, s.b, s.h, width, s.c, k, s.k, s.f, s.stride, s.pd, nil)
+	r := randSlice(rng, s.b*oh*ow*s.f)
+	_, wantDx, wantDk, _, _ := refConv(x, s.b, s.h, width, s.c, k, s.k, s.f, s.stride, s.pd, r)
+	for _, c := range convs {
+		res := MustNewExec(be, func(x, k, r *Node) []*Node {
+			out := c.conv(x, k)
+			return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, r)), x, k)...)
+		}).MustExec(
+			tensors.FromFlatDataAndDimensions(x, s.b, s.h, width, s.c),
+			tensors.FromFlatDataAndDimensions(k, s.k, s.k, s.c, s.f),
+			tensors.FromFlatDataAndDimensions(r, s.b, oh, ow, s.f))
+		if got := res[0].Shape().Dimensions; got[0] != s.b || got[1] != oh || got[2] != ow || got[3] != s.f {
+			t.Fatalf("%soutput shape %v, want [%d %d %d %d]", c.name, got, s.b, oh, ow, s.f)
+		}
+		assertClose(t, c.name+"output", flat32(t, res[0]), wantOut, tol, tol)
+		assertClose(t, c.name+"d/dx", flat32(t, res[1]), wantDx, tol, tol)
+		assertClose(t, c.name+"d/dkernel", flat32(t, res[2]), wantDk, tol, tol)
 	}
 }
 
@@ -393,23 +396,8 @@ func TestWinogradMatchesReference(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("mode%d/%+v", mode, tc), func(t *testing.T) {
 				Convolutions = mode
-				rng := rand.New(rand.NewPCG(3, uint64(tc.c)))
-				x := randSlice(rng, tc.b*tc.h*tc.w*tc.c)
-				k := randSlice(rng, 9*tc.c*tc.f)
-				wantOut, _, _, oh, ow := refConv(x, tc.b, tc.h, tc.w, tc.c, k, 3, tc.f, 1, 1, nil)
-				r := randSlice(rng, tc.b*oh*ow*tc.f)
-				_, wantDx, wantDk, _, _ := refConv(x, tc.b, tc.h, tc.w, tc.c, k, 3, tc.f, 1, 1, r)
-				exec := MustNewExec(be, func(x, k, r *Node) []*Node {
-					out := Conv2DWithKernel(x, k, 1, 1)
-					return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, r)), x, k)...)
-				})
-				res := exec.MustExec(
-					tensors.FromFlatDataAndDimensions(x, tc.b, tc.h, tc.w, tc.c),
-					tensors.FromFlatDataAndDimensions(k, 3, 3, tc.c, tc.f),
-					tensors.FromFlatDataAndDimensions(r, tc.b, oh, ow, tc.f))
-				assertClose(t, "output", flat32(t, res[0]), wantOut, 1e-4, 1e-4)
-				assertClose(t, "d/dx", flat32(t, res[1]), wantDx, 1e-4, 1e-4)
-				assertClose(t, "d/dkernel", flat32(t, res[2]), wantDk, 1e-4, 1e-4)
+				checkConvs(t, be, convShape{b: tc.b, h: tc.h, c: tc.c, f: tc.f, k: 3, stride: 1, pd: 1}, tc.w, uint64(tc.c), 1e-4,
+					namedConv{"", func(x, k *Node) *Node { return Conv2DWithKernel(x, k, 1, 1) }})
 			})
 		}
 	}

@@ -179,46 +179,36 @@ type winogradGeometry struct {
 	batch, height, width, m int
 }
 
-var (
-	winogradIndicesMu    sync.Mutex
-	winogradIndicesCache = map[winogradGeometry]*tensors.Tensor{}
-)
-
-// indices returns (cached for the process, as convGeometry.indices) the
+// indices returns (cached for the process, see cachedIndexTable) the
 // int32 table [t², tiles, 1] of the flat pixel row (b*height + y)*width + x
 // that position (a, c) of tile (b, i, j) reads — y = m*i - 1 + a,
 // x = m*j - 1 + c — or batch*height*width (the zero row) outside the image.
 func (g winogradGeometry) indices() *tensors.Tensor {
-	winogradIndicesMu.Lock()
-	defer winogradIndicesMu.Unlock()
-	if t, ok := winogradIndicesCache[g]; ok {
-		return t
-	}
-	if int64(g.batch)*int64(g.height)*int64(g.width) >= math.MaxInt32 {
-		panicf("nn.Conv2D: input too large for int32 tile indices: %+v", g)
-	}
-	m, t := g.m, g.m+2
-	tilesH, tilesW := g.height/m, g.width/m
-	tiles := g.batch * tilesH * tilesW
-	zeroRow := int32(g.batch * g.height * g.width)
-	data := make([]int32, 0, t*t*tiles)
-	for a := range t {
-		for c := range t {
-			for b := range g.batch {
-				for i := range tilesH {
-					for j := range tilesW {
-						y, x := m*i-1+a, m*j-1+c
-						if y < 0 || y >= g.height || x < 0 || x >= g.width {
-							data = append(data, zeroRow)
-						} else {
-							data = append(data, int32((b*g.height+y)*g.width+x))
+	return cachedIndexTable(g, func() *tensors.Tensor {
+		if int64(g.batch)*int64(g.height)*int64(g.width) >= math.MaxInt32 {
+			panicf("nn.Conv2D: input too large for int32 tile indices: %+v", g)
+		}
+		m, t := g.m, g.m+2
+		tilesH, tilesW := g.height/m, g.width/m
+		tiles := g.batch * tilesH * tilesW
+		zeroRow := int32(g.batch * g.height * g.width)
+		data := make([]int32, 0, t*t*tiles)
+		for a := range t {
+			for c := range t {
+				for b := range g.batch {
+					for i := range tilesH {
+						for j := range tilesW {
+							y, x := m*i-1+a, m*j-1+c
+							if y < 0 || y >= g.height || x < 0 || x >= g.width {
+								data = append(data, zeroRow)
+							} else {
+								data = append(data, int32((b*g.height+y)*g.width+x))
+							}
 						}
 					}
 				}
 			}
 		}
-	}
-	tt := tensors.FromFlatDataAndDimensions(data, t*t, tiles, 1)
-	winogradIndicesCache[g] = tt
-	return tt
+		return tensors.FromFlatDataAndDimensions(data, t*t, tiles, 1)
+	})
 }
