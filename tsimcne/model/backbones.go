@@ -125,19 +125,24 @@ func basicBlock(ctx *context.Context, x *Node, width, stride int) *Node {
 
 // PlainCNN returns the BackboneFn of a plain CNN: for each width a 3x3
 // convolution, batch norm and ReLU, with a 2x2 max-pool after every layer
-// but the last (when the spatial size is still even), then global average
-// pooling. Scopes: "conv<i>", "bn<i>" (from 1). Features are the last width.
+// but the last (when the spatial size is still even; computed before the
+// ReLU, which gives the same result), then global average pooling. Scopes: "conv<i>", "bn<i>" (from 1). Features are the last width.
 func PlainCNN(widths ...int) BackboneFn {
 	widths = slices.Clone(widths)
 	return func(ctx *context.Context, images *Node) *Node {
 		x := images
 		for i, w := range widths {
 			x = nn.Conv2D(ctx.In(fmt.Sprintf("conv%d", i+1)), x, w, 3).Done()
-			x = nn.ReLU(nn.BatchNorm(ctx.In(fmt.Sprintf("bn%d", i+1)), x).Done())
+			x = nn.BatchNorm(ctx.In(fmt.Sprintf("bn%d", i+1)), x).Done()
 			d := x.Shape().Dimensions
 			if i < len(widths)-1 && d[1]%2 == 0 && d[2]%2 == 0 {
+				// Max-pool, then ReLU: the same values and gradients as ReLU
+				// then max-pool (ReLU is monotonic, and both orders send a
+				// window's gradient to its first maximum, or nowhere when it
+				// is <= 0), with the ReLU on a 4x smaller tensor.
 				x = nn.MaxPool2x2(x)
 			}
+			x = nn.ReLU(x)
 		}
 		return nn.GlobalAvgPool(x)
 	}
