@@ -78,3 +78,39 @@ func TestElementwise(t *testing.T) {
 		return append([]*Node{y}, Gradient(loss, x, g)...)
 	}, x, g)
 }
+
+// TestSlice compares the fast Slice with simplego's on slices of every kind
+// of axis (leading rows as in the convolutions' gradients, middle, inner,
+// whole, single elements) and checks that it ran for float32 only.
+func TestSlice(t *testing.T) {
+	be := newBackend(t)
+	r := rand.New(rand.NewPCG(22, 23))
+	cases := []struct {
+		dims, starts, limits []int
+	}{
+		{[]int{32769, 32}, []int{0, 0}, []int{32768, 32}}, // the zero row dropped; large: split over goroutines
+		{[]int{4, 5, 6, 7}, []int{1, 0, 0, 0}, []int{3, 5, 6, 7}},
+		{[]int{4, 5, 6, 7}, []int{0, 2, 0, 0}, []int{4, 4, 6, 7}},
+		{[]int{4, 5, 6, 7}, []int{1, 1, 2, 3}, []int{3, 4, 5, 6}},
+		{[]int{4, 5, 6, 7}, []int{0, 0, 0, 6}, []int{4, 5, 6, 7}},
+		{[]int{4, 5, 6, 7}, []int{0, 0, 0, 0}, []int{4, 5, 6, 7}},
+		{[]int{4, 5, 6, 7}, []int{3, 4, 5, 6}, []int{4, 5, 6, 7}},
+		{[]int{10}, []int{2}, []int{9}},
+	}
+	for _, c := range cases {
+		for _, dtype := range []string{"f32", "f64"} {
+			x := randomTensor(r, dtype, c.dims...)
+			before := accel.FastElementwiseOpsForTest()
+			runBoth(t, be, fmt.Sprintf("slice/%v/%v-%v/%s", c.dims, c.starts, c.limits, dtype), false, func(x, _ *Node) []*Node {
+				specs := make([]SliceAxisSpec, len(c.dims))
+				for i := range specs {
+					specs[i] = AxisRange(c.starts[i], c.limits[i])
+				}
+				return []*Node{Slice(x, specs...)}
+			}, x, x)
+			if ran := accel.FastElementwiseOpsForTest() - before; (ran >= 1) != (dtype == "f32") {
+				t.Errorf("%v %v-%v %s: %d fast ops ran", c.dims, c.starts, c.limits, dtype, ran)
+			}
+		}
+	}
+}

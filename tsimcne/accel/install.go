@@ -102,6 +102,7 @@ func install() (err error) {
 	setNodeExecutor(backends.OpTypeTranspose, priorityUser, fastTranspose)
 	setNodeExecutor(backends.OpTypeWhere, priorityUser, fastWhere)
 	setNodeExecutor(backends.OpTypeSign, priorityUser, fastSign)
+	setNodeExecutor(backends.OpTypeSlice, priorityUser, fastSlice)
 	for _, op := range fusedBatchNormOps {
 		setNodeExecutor(op, priorityUser, execFusedBN)
 	}
@@ -199,7 +200,7 @@ func selfTest() error {
 }
 
 // selfTestElementwise runs broadcasting Sub and Div, BroadcastInDim,
-// ReduceSum, ReduceMax, Transpose, Where and Sign through simplego's
+// ReduceSum, ReduceMax, Transpose, Where, Sign and Slice through simplego's
 // executors and ours.
 func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 	builder := backend.Builder("accel-self-test-elementwise")
@@ -221,8 +222,17 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 	transposed, err8 := builder.Transpose(x, 2, 0, 1)
 	where, err5 := builder.Where(cond, x, zero)
 	sign, err6 := builder.Sign(x)
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+	sliceRows, err9 := builder.Slice(x, []int{1, 0, 0}, []int{3, 3, 5}, []int{1, 1, 1})
+	sliceInner, err10 := builder.Slice(x, []int{0, 1, 2}, []int{4, 3, 4}, []int{1, 1, 1})
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
 		return err
+	}
+	if node, ok := sliceRows.(*simplego.Node); !ok || nodeOpType(node) != backends.OpTypeSlice {
+		return errors.New("Slice did not build a Slice node")
+	} else if err := checkMirror[sliceParams](reflect.TypeOf(nodeData(node)), "sliceNode", &internals.sliceType); err != nil {
+		return err
+	} else if sp := nodeSliceParams(node); !slices.Equal(sp.starts, []int{1, 0, 0}) || !slices.Equal(sp.limits, []int{3, 3, 5}) {
+		return fmt.Errorf("Slice parameters read through the mirror are wrong: %+v", *sp)
 	}
 	xData := make([]float32, xShape.Size())
 	yData := make([]float32, yShape.Size())
@@ -280,6 +290,12 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 		}, whereInputs},
 		{"Sign", sign, execSign, func(n *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
 			return trySign(backend, n, in, make([]bool, len(in)))
+		}, both[:1]},
+		{"Slice", sliceRows, execSlice, func(n *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
+			return trySlice(backend, n, in[0])
+		}, both[:1]},
+		{"Slice", sliceInner, execSlice, func(n *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
+			return trySlice(backend, n, in[0])
 		}, both[:1]},
 	} {
 		node, ok := c.op.(*simplego.Node)

@@ -13,7 +13,7 @@ package accel
 //       priorityUser (100), the level it reserves for "custom user overrides";
 //     - execDotGeneral, execGather, execScatter, execAdd, execSub, execMul,
 //       execDiv, execBroadcastInDim, execTranspose, execReduce, execWhere,
-//       execSign and execReduceWindow, the original executors
+//       execSign, execSlice and execReduceWindow, the original executors
 //       (dotgeneral.go, exec_special_ops.go, gen_exec_binary.go,
 //       exec_unary.go), to which we hand every node we don't compute
 //       ourselves;
@@ -37,8 +37,8 @@ package accel
 //
 //  3. The parameters of DotGeneral, Gather and ScatterSum nodes,
 //     *dotGeneralNodeData (dotgeneral.go), *gatherNode and *scatterNode
-//     (ops.go), read through dotGeneralParams, gatherParams and
-//     scatterParams below, copies of their field lists. Before use,
+//     (ops.go), read through dotGeneralParams, gatherParams, sliceParams
+//     and scatterParams below, copies of their field lists. Before use,
 //     checkMirror compares each pair of structs field by field (name, type,
 //     offset) by reflection, and every node's data is checked to be of
 //     exactly that type before the cast.
@@ -119,6 +119,9 @@ func execTranspose(backend *simplego.Backend, node *simplego.Node, inputs []*sim
 //go:linkname execReduce github.com/gomlx/gomlx/backends/simplego.execReduce
 func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
 
+//go:linkname execSlice github.com/gomlx/gomlx/backends/simplego.execSlice
+func execSlice(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
+
 //go:linkname execReduceWindow github.com/gomlx/gomlx/backends/simplego.execReduceWindow
 func execReduceWindow(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
 
@@ -142,6 +145,11 @@ type gatherParams struct {
 	indicesAreSorted                                                 bool
 }
 
+// sliceParams mirrors simplego's sliceNode (v0.26.0, ops.go).
+type sliceParams struct {
+	starts, limits, strides []int
+}
+
 // scatterParams mirrors simplego's scatterNode (v0.26.0, ops.go).
 type scatterParams struct {
 	indexVectorAxis                                                int
@@ -155,6 +163,7 @@ var internals struct {
 	shapeOff, dataOff, inputsOff, opTypeOff uintptr
 	paramsType                              reflect.Type // *dotGeneralNodeData
 	gatherType, scatterType                 reflect.Type // *gatherNode, *scatterNode
+	sliceType                               reflect.Type // *sliceNode
 }
 
 // checkNodeLayout finds and checks the Node fields used here.
@@ -254,6 +263,11 @@ func nodeParams(node *simplego.Node) (*dotGeneralParams, bool) {
 // nodeGatherParams returns the parameters of a Gather node, or nil.
 func nodeGatherParams(node *simplego.Node) *gatherParams {
 	return mirrorData[gatherParams](node, internals.gatherType)
+}
+
+// nodeSliceParams returns the parameters of a Slice node, or nil.
+func nodeSliceParams(node *simplego.Node) *sliceParams {
+	return mirrorData[sliceParams](node, internals.sliceType)
 }
 
 // nodeScatterParams returns the parameters of a Scatter node, or nil.
