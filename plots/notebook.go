@@ -15,7 +15,8 @@ import (
 func InNotebook() bool { return gonbui.IsNotebook }
 
 // Display shows the figure in the notebook cell as a PNG (at Scale pixel
-// density, displayed at Size) and returns "". Outside a notebook it writes
+// density, displayed at Size) and returns "" once GoNB has it (gonbui.Sync:
+// a cell whose program ends right after could otherwise lose the picture). Outside a notebook it writes
 // the figure to the OutputPath given when it was made (PNG, or SVG for a
 // ".svg" name), or else to a new PNG file in the temporary directory, prints
 // where, and returns the path.
@@ -31,6 +32,7 @@ func (f *Figure) Display() (string, error) {
 			gonbui.DisplayHTML(fmt.Sprintf(`<img width="%d" height="%d" src="data:image/png;base64,%s">`,
 				int(f.width+0.5), int(f.height+0.5), base64.StdEncoding.EncodeToString(png)))
 		}
+		gonbui.Sync()
 		return "", nil
 	}
 	path, err := outputFile(f.outputPath, "tsimcne-"+f.kind+"-*.png")
@@ -59,6 +61,7 @@ func (f *Figure) DisplaySVG() (string, error) {
 			s = s[i:]
 		}
 		gonbui.DisplaySVG(s)
+		gonbui.Sync()
 		return "", nil
 	}
 	path := f.outputPath
@@ -82,6 +85,7 @@ func (f *Figure) DisplaySVG() (string, error) {
 func (p *Page) Display() (string, error) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(p.IFrame())
+		gonbui.Sync()
 		return "", nil
 	}
 	path, err := outputFile(p.outputPath, "tsimcne-map-*.html")

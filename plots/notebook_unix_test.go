@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -33,27 +35,50 @@ func TestDisplayInNotebook(t *testing.T) {
 	}
 	t.Setenv(protocol.GONB_PIPE_ENV, toGoNB)
 	t.Setenv(protocol.GONB_PIPE_BACK_ENV, fromGoNB)
+	back := make(chan *os.File, 1)
+	go func() { // GoNB: open the back pipe (gonbui opens its end on the first message).
+		f, _ := os.OpenFile(fromGoNB, os.O_WRONLY, 0)
+		back <- f
+	}()
+	backPipe := sync.OnceValue(func() *os.File { return <-back })
 	msgs := make(chan *protocol.DisplayData, 10)
-	go func() { // GoNB: read display messages.
+	var syncs atomic.Int32
+	go func() { // GoNB: read display messages, acknowledge gonbui.Sync requests.
 		f, err := os.Open(toGoNB)
 		if err != nil {
 			close(msgs)
 			return
 		}
 		dec := gob.NewDecoder(f)
+		var enc *gob.Encoder
 		for {
 			var d protocol.DisplayData
 			if dec.Decode(&d) != nil {
 				close(msgs)
 				return
 			}
+			var v protocol.CommValue // gob decodes the *CommValue sent as a CommValue
+			switch x := d.Data[protocol.MIMECommValue].(type) {
+			case protocol.CommValue:
+				v = x
+			case *protocol.CommValue:
+				v = *x
+			}
+			if v.Address == protocol.GonbuiSyncAddress {
+				if enc == nil {
+					bp := backPipe()
+					if bp == nil {
+						close(msgs)
+						return
+					}
+					enc = gob.NewEncoder(bp)
+				}
+				syncs.Add(1)
+				_ = enc.Encode(&protocol.CommValue{Address: protocol.GonbuiSyncAckAddress, Value: v.Value})
+				continue
+			}
 			msgs <- &d
 		}
-	}()
-	back := make(chan *os.File, 1)
-	go func() { // GoNB: hold the back pipe open.
-		f, _ := os.OpenFile(fromGoNB, os.O_WRONLY, 0)
-		back <- f
 	}()
 	recv := func() *protocol.DisplayData {
 		t.Helper()
@@ -110,7 +135,12 @@ func TestDisplayInNotebook(t *testing.T) {
 	if err := gonbui.Error(); err != nil {
 		t.Errorf("gonbui error: %v", err)
 	}
-	if f := <-back; f != nil {
+	// Each Display waited for GoNB's acknowledgement (gonbui.Sync): it
+	// returned only after its message was read, before the next one.
+	if n := syncs.Load(); n != 3 {
+		t.Errorf("%d sync requests, want 3 (one per Display)", n)
+	}
+	if f := backPipe(); f != nil {
 		defer f.Close()
 	}
 }
