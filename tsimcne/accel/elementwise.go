@@ -286,12 +286,8 @@ func tryBinary(op backends.OpType, backend *simplego.Backend, node *simplego.Nod
 	if out == nil {
 		return nil, false
 	}
-	outAny, _ := backend.BufferData(out)
-	dst, _ := outAny.([]float32)
 	total := outShape.Size()
-	if len(dst) != total {
-		panic("binary op output of the wrong size")
-	}
+	dst := outputData(backend, out, total, "binary op")
 	runs := mergeAxes(outShape.Dimensions, sa, sb)
 	splitRuns(runs, total, func(o, ia, ib, n int) {
 		last := runs[len(runs)-1]
@@ -340,12 +336,8 @@ func tryBroadcastInDim(backend *simplego.Backend, node *simplego.Node, operand *
 	if out == nil {
 		return nil, false
 	}
-	outAny, _ := backend.BufferData(out)
-	dst, _ := outAny.([]float32)
 	total := outShape.Size()
-	if len(dst) != total {
-		panic("BroadcastInDim output of the wrong size")
-	}
+	dst := outputData(backend, out, total, "BroadcastInDim")
 	stridedCopy(dst, in, outShape.Dimensions, strides)
 	fastElementwiseOps.Add(1)
 	return out, true
@@ -414,11 +406,7 @@ func tryTranspose(backend *simplego.Backend, node *simplego.Node, operand *simpl
 	if out == nil {
 		return nil, false
 	}
-	outAny, _ := backend.BufferData(out)
-	dst, _ := outAny.([]float32)
-	if len(dst) != len(in) {
-		panic("Transpose output of the wrong size")
-	}
+	dst := outputData(backend, out, len(in), "Transpose")
 	stridedCopy(dst, in, outShape.Dimensions, strides)
 	fastElementwiseOps.Add(1)
 	return out, true
@@ -490,11 +478,7 @@ func tryReduce(op backends.OpType, backend *simplego.Backend, node *simplego.Nod
 	if out == nil {
 		return nil, false
 	}
-	outAny, _ := backend.BufferData(out)
-	dst, _ := outAny.([]float32)
-	if len(dst) != outShape.Size() {
-		panic("Reduce output of the wrong size")
-	}
+	dst := outputData(backend, out, outShape.Size(), "Reduce")
 	isMax := op == backends.OpTypeReduceMax
 	initial := float32(0)
 	if isMax {
@@ -629,11 +613,7 @@ func trySlice(backend *simplego.Backend, node *simplego.Node, operand *simplego.
 	if out == nil {
 		return nil, false
 	}
-	outAny, _ := backend.BufferData(out)
-	dst, _ := outAny.([]float32)
-	if len(dst) != outShape.Size() {
-		panic("Slice output of the wrong size")
-	}
+	dst := outputData(backend, out, outShape.Size(), "Slice")
 	if run == 0 {
 		return out, true
 	}

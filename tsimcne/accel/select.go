@@ -69,11 +69,7 @@ func tryWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	if out == nil {
 		return nil, false
 	}
-	outAny, _ := backend.BufferData(out)
-	dst, _ := outAny.([]float32)
-	if len(dst) != n {
-		panic("Where output of the wrong size")
-	}
+	dst := outputData(backend, out, n, "Where")
 	chunked(n, func(lo, hi int) {
 		c := cond[lo:hi]
 		d := dst[lo:hi]
@@ -133,11 +129,7 @@ func trySign(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 	if out == nil {
 		return nil, false
 	}
-	outAny, _ := backend.BufferData(out)
-	dst, _ := outAny.([]float32)
-	if len(dst) != n {
-		panic("Sign output of the wrong size")
-	}
+	dst := outputData(backend, out, n, "Sign")
 	chunked(n, func(lo, hi int) {
 		x, d := in[lo:hi], dst[lo:hi]
 		for i := range d {
@@ -151,4 +143,17 @@ func trySign(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 	})
 	fastElementwiseOps.Add(1)
 	return out, true
+}
+
+// outputData returns the float32 data of out, a buffer of n elements that an
+// executor writes its result to (new from the backend's pool, or an input
+// buffer taken over). Anything else is a bug of this package: a panic, which
+// the executor wrapper turns into a fallback to simplego.
+func outputData(backend *simplego.Backend, out *simplego.Buffer, n int, op string) []float32 {
+	data, _ := backend.BufferData(out)
+	dst, _ := data.([]float32)
+	if len(dst) != n {
+		panic(op + " output of the wrong size")
+	}
+	return dst
 }
