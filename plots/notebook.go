@@ -16,7 +16,8 @@ func InNotebook() bool { return gonbui.IsNotebook }
 
 // Display shows the figure in the notebook cell as a PNG (at Scale pixel
 // density, displayed at Size) and returns "" once GoNB has it (gonbui.Sync:
-// a cell whose program ends right after could otherwise lose the picture). Outside a notebook it writes
+// a cell whose program ends right after could otherwise lose the picture).
+// Outside a notebook it writes
 // the figure to the OutputPath given when it was made (PNG, or SVG for a
 // ".svg" name), or else to a new PNG file in the temporary directory, prints
 // where, and returns the path.

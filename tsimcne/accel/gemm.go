@@ -249,8 +249,9 @@ func makePlan(p *problem, mk *microKernel, workers int) plan {
 	pl.tm = (p.m + pl.rowsPerTask - 1) / pl.rowsPerTask
 	pl.kPerTask = (kBlocks + pl.tk - 1) / pl.tk * kcBlock
 	pl.tk = (p.k + pl.kPerTask - 1) / pl.kPerTask
-	// Products of few rows and a short contraction (a small matrix times a
-	// wide one, as Winograd's transforms) split their columns.
+	// Products that still have fewer tasks than wanted (few rows and a
+	// short contraction: a small matrix times a wide one, as Winograd's
+	// transforms) split their columns too.
 	pl.tn, pl.colsPerTask = 1, pl.nPanels*mk.nr
 	if have := p.batch * pl.tm * pl.tk; workers > 1 && have < target {
 		tn := min((target+have-1)/have, pl.nPanels/minTaskPanels)

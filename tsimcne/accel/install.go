@@ -259,6 +259,9 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 	}()
 	both := []*simplego.Buffer{xBuf.(*simplego.Buffer), yBuf.(*simplego.Buffer)}
 	whereInputs := []*simplego.Buffer{condBuf.(*simplego.Buffer), xBuf.(*simplego.Buffer), zeroBuf.(*simplego.Buffer)}
+	slice := func(n *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
+		return trySlice(backend, n, in[0])
+	}
 	binary := func(op backends.OpType) func(*simplego.Node, []*simplego.Buffer) (*simplego.Buffer, bool) {
 		return func(node *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
 			return tryBinary(op, backend, node, in, make([]bool, len(in)))
@@ -291,12 +294,8 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 		{"Sign", sign, execSign, func(n *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
 			return trySign(backend, n, in, make([]bool, len(in)))
 		}, both[:1]},
-		{"Slice", sliceRows, execSlice, func(n *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
-			return trySlice(backend, n, in[0])
-		}, both[:1]},
-		{"Slice", sliceInner, execSlice, func(n *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
-			return trySlice(backend, n, in[0])
-		}, both[:1]},
+		{"Slice", sliceRows, execSlice, slice, both[:1]},
+		{"Slice", sliceInner, execSlice, slice, both[:1]},
 	} {
 		node, ok := c.op.(*simplego.Node)
 		if !ok {

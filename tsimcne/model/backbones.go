@@ -126,7 +126,8 @@ func basicBlock(ctx *context.Context, x *Node, width, stride int) *Node {
 // PlainCNN returns the BackboneFn of a plain CNN: for each width a 3x3
 // convolution, batch norm and ReLU, with a 2x2 max-pool after every layer
 // but the last (when the spatial size is still even; computed before the
-// ReLU, which gives the same result), then global average pooling. Scopes: "conv<i>", "bn<i>" (from 1). Features are the last width.
+// ReLU, which gives the same result), then global average pooling.
+// Scopes: "conv<i>", "bn<i>" (from 1). Features are the last width.
 func PlainCNN(widths ...int) BackboneFn {
 	widths = slices.Clone(widths)
 	return func(ctx *context.Context, images *Node) *Node {

@@ -221,10 +221,9 @@ func Conv2DWithKernel(x, kernel *Node, stride, padding int) *Node {
 		return DotGeneral(x, []int{3}, nil, Reshape(kernel, channels, filters), []int{0}, nil)
 	}
 
-	// Flatten the pixels and append one zero row for the taps that fall in the padding.
 	flat := Reshape(x, batch*height*width, channels)
 	if padding > 0 {
-		flat = Concatenate([]*Node{flat, Zeros(x.Graph(), shapes.Make(x.DType(), 1, channels))}, 0)
+		flat = withZeroRow(flat)
 	}
 	indices := ConstCachedTensor(x.Graph(), geom.indices())
 	patches := Gather(flat, indices)                                      // [batch*outH*outW, k*k, channels]
@@ -319,42 +318,58 @@ func (g convGeometry) outSize() (outH, outW int) {
 	return
 }
 
-// indexTables caches the constant index tables of the convolutions, keyed
-// by their geometry (convGeometry, winogradGeometry): one tensor per
-// geometry for the process, so that graph.ConstCachedTensor shares one
-// constant among the layers of a graph.
+// constants caches the constant tensors of the convolutions (index tables
+// keyed by their geometry, convGeometry or winogradGeometry; Winograd's
+// transform matrices keyed by winogradConstKey): one tensor per key for the
+// process, so that graph.ConstCachedTensor shares one constant among the
+// layers of a graph.
 var (
-	indexTablesMu sync.Mutex
-	indexTables   = map[any]*tensors.Tensor{}
+	constantsMu sync.Mutex
+	constants   = map[any]*tensors.Tensor{}
 )
 
-// cachedIndexTable returns the table cached for key, building it (once)
+// cachedConstant returns the tensor cached for key, building it (once)
 // with build.
-func cachedIndexTable(key any, build func() *tensors.Tensor) *tensors.Tensor {
-	indexTablesMu.Lock()
-	defer indexTablesMu.Unlock()
-	if t, ok := indexTables[key]; ok {
+func cachedConstant(key any, build func() *tensors.Tensor) *tensors.Tensor {
+	constantsMu.Lock()
+	defer constantsMu.Unlock()
+	if t, ok := constants[key]; ok {
 		return t
 	}
 	t := build()
-	indexTables[key] = t
+	constants[key] = t
 	return t
 }
 
-// indices returns (cached for the process, see cachedIndexTable) the int32
+// withZeroRow appends one row of zeros to the flat pixel rows [pixels, C]:
+// the row that the index tables of im2col and Winograd point out-of-image
+// taps to (see zeroRowIndex), instead of a zero-padded copy of the image.
+func withZeroRow(flat *Node) *Node {
+	channels := flat.Shape().Dimensions[1]
+	return Concatenate([]*Node{flat, Zeros(flat.Graph(), shapes.Make(flat.DType(), 1, channels))}, 0)
+}
+
+// zeroRowIndex returns the index of the zero row that withZeroRow appends to
+// batch*height*width pixel rows, panicking (with what, the geometry) if the
+// rows do not fit int32 indices.
+func zeroRowIndex(batch, height, width int, what any) int32 {
+	if int64(batch)*int64(height)*int64(width) >= math.MaxInt32 {
+		panicf("nn.Conv2D: input too large for int32 gather indices: %T%+v", what, what)
+	}
+	return int32(batch * height * width)
+}
+
+// indices returns (cached for the process, see cachedConstant) the int32
 // im2col table [batch*outH*outW, k*k, 1] (rank 3: GoMLX v0.26.0's
 // Gather shape inference wrongly rejects index tensors of rank above the
 // operand's rank + 1): the flat pixel row
 // (b*height + y)*width + x each tap reads, or batch*height*width (the zero
 // row) for taps in the padding.
 func (g convGeometry) indices() *tensors.Tensor {
-	return cachedIndexTable(g, func() *tensors.Tensor {
-		if int64(g.batch)*int64(g.height)*int64(g.width) >= math.MaxInt32 {
-			panicf("nn.Conv2D: input too large for int32 im2col indices: %+v", g)
-		}
+	return cachedConstant(g, func() *tensors.Tensor {
+		zeroRow := zeroRowIndex(g.batch, g.height, g.width, g)
 		outH, outW := g.outSize()
 		k := g.kernel
-		zeroRow := int32(g.batch * g.height * g.width)
 		data := make([]int32, 0, g.batch*outH*outW*k*k)
 		for b := range g.batch {
 			for oy := range outH {

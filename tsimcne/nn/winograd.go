@@ -1,11 +1,7 @@
 package nn
 
 import (
-	"math"
-	"sync"
-
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's own layers use the dot-import.
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -109,30 +105,25 @@ func kron2(m [][]float64) (data []float32, rows, cols int) {
 	return data, rows, cols
 }
 
-// winogradConst returns the constant tensors of a tile: Bᵀ⊗Bᵀ [t², t²], G⊗G
-// [t², 9] and Aᵀ⊗Aᵀ [m², t²], cached per tile so that ConstCachedTensor
-// shares them among the layers of a graph.
+// consts returns the constant tensors of a tile: Bᵀ⊗Bᵀ [t², t²], G⊗G
+// [t², 9] and Aᵀ⊗Aᵀ [m², t²] (cached, see cachedConstant).
 func (w *winogradTile) consts() (bb, gg, aa *tensors.Tensor) {
-	winogradConstMu.Lock()
-	defer winogradConstMu.Unlock()
-	if c, ok := winogradConstCache[w.m]; ok {
-		return c[0], c[1], c[2]
+	mk := func(name string, m [][]float64) *tensors.Tensor {
+		return cachedConstant(winogradConstKey{w.m, name}, func() *tensors.Tensor {
+			data, r, c := kron2(m)
+			return tensors.FromFlatDataAndDimensions(data, r*r, c*c)
+		})
 	}
-	mk := func(m [][]float64) *tensors.Tensor {
-		data, r, c := kron2(m)
-		return tensors.FromFlatDataAndDimensions(data, r*r, c*c)
-	}
-	c := [3]*tensors.Tensor{mk(w.bt), mk(w.g), mk(w.at)}
-	winogradConstCache[w.m] = c
-	return c[0], c[1], c[2]
+	return mk("B", w.bt), mk("G", w.g), mk("A", w.at)
 }
 
-var (
-	winogradConstMu    sync.Mutex
-	winogradConstCache = map[int][3]*tensors.Tensor{}
-)
+// winogradConstKey identifies a transform matrix of a tile in the cache.
+type winogradConstKey struct {
+	m    int
+	name string
+}
 
-// winogradFits reports whether conv2DWinograd with tile w computes this
+// fits reports whether conv2DWinograd with tile w computes this
 // convolution: a 3x3 kernel at stride 1 with padding 1 ("same" output) and
 // spatial sizes that are multiples of the output tile.
 func (w *winogradTile) fits(height, width, k, stride, padding int) bool {
@@ -154,8 +145,7 @@ func conv2DWinograd(w *winogradTile, x, kernel *Node) *Node {
 	bb, gg, aa := w.consts()
 
 	// Input tiles d [t², tiles, C], out-of-image taps reading the zero row.
-	flat := Reshape(x, batch*height*width, channels)
-	flat = Concatenate([]*Node{flat, Zeros(g, shapes.Make(x.DType(), 1, channels))}, 0)
+	flat := withZeroRow(Reshape(x, batch*height*width, channels))
 	geom := winogradGeometry{batch: batch, height: height, width: width, m: m}
 	d := Gather(flat, ConstCachedTensor(g, geom.indices())) // [t², tiles, C]
 
@@ -179,19 +169,16 @@ type winogradGeometry struct {
 	batch, height, width, m int
 }
 
-// indices returns (cached for the process, see cachedIndexTable) the
+// indices returns (cached for the process, see cachedConstant) the
 // int32 table [t², tiles, 1] of the flat pixel row (b*height + y)*width + x
 // that position (a, c) of tile (b, i, j) reads — y = m*i - 1 + a,
 // x = m*j - 1 + c — or batch*height*width (the zero row) outside the image.
 func (g winogradGeometry) indices() *tensors.Tensor {
-	return cachedIndexTable(g, func() *tensors.Tensor {
-		if int64(g.batch)*int64(g.height)*int64(g.width) >= math.MaxInt32 {
-			panicf("nn.Conv2D: input too large for int32 tile indices: %+v", g)
-		}
+	return cachedConstant(g, func() *tensors.Tensor {
+		zeroRow := zeroRowIndex(g.batch, g.height, g.width, g)
 		m, t := g.m, g.m+2
 		tilesH, tilesW := g.height/m, g.width/m
 		tiles := g.batch * tilesH * tilesW
-		zeroRow := int32(g.batch * g.height * g.width)
 		data := make([]int32, 0, t*t*tiles)
 		for a := range t {
 			for c := range t {
