@@ -131,6 +131,11 @@ func bnLayoutOf(s shapes.Shape, axis int) bnLayout {
 	return l
 }
 
+// vecBlock is the number of rows (inner == 1) the vector sums take at a
+// time: they walk down the rows 8 features at a time, so a block (16 KiB)
+// stays in L1 across the strips.
+func (l bnLayout) vecBlock() int { return max(1, 4096/l.c) }
+
 // forOuter calls fn over ranges of the outer index (see forRanges).
 func (l bnLayout) forOuter(fn func(lo, hi int)) { forRanges(l.outer, l.outer*l.c*l.inner, fn) }
 
@@ -157,6 +162,13 @@ func (l bnLayout) stats(x, mean, variance []float32) {
 	sum := make([]float64, l.c)
 	sumSq := make([]float64, l.c)
 	l.sums2(sum, sumSq, func(lo, hi int, s, q []float64) {
+		if l.inner == 1 && vecBN(l.c) {
+			for o := lo; o < hi; o += l.vecBlock() {
+				rows := min(l.vecBlock(), hi-o)
+				vecBNSums(x[o*l.c:(o+rows)*l.c], rows, l.c, s, q)
+			}
+			return
+		}
 		for o := lo; o < hi; o++ {
 			if l.inner == 1 {
 				row := x[o*l.c : (o+1)*l.c]
@@ -191,6 +203,10 @@ func (l bnLayout) stats(x, mean, variance []float32) {
 // affine writes dst = x·a + b (per feature).
 func (l bnLayout) affine(dst, x, a, b []float32) {
 	l.forOuter(func(lo, hi int) {
+		if l.inner == 1 && vecBN(l.c) {
+			vecBNAffine(dst[lo*l.c:hi*l.c], x[lo*l.c:hi*l.c], hi-lo, l.c, a, b)
+			return
+		}
 		for o := lo; o < hi; o++ {
 			if l.inner == 1 {
 				row := x[o*l.c : (o+1)*l.c]
@@ -220,6 +236,13 @@ func (l bnLayout) gradSums(x, dy, mean, variance []float32, epsilon float32, sum
 	s1 := make([]float64, l.c)
 	s2 := make([]float64, l.c)
 	l.sums2(s1, s2, func(lo, hi int, s, q []float64) {
+		if l.inner == 1 && vecBN(l.c) {
+			for o := lo; o < hi; o += l.vecBlock() {
+				rows := min(l.vecBlock(), hi-o)
+				vecBNGradSums(x[o*l.c:(o+rows)*l.c], dy[o*l.c:(o+rows)*l.c], rows, l.c, mean, s, q)
+			}
+			return
+		}
 		for o := lo; o < hi; o++ {
 			if l.inner == 1 {
 				row := x[o*l.c : (o+1)*l.c]
@@ -257,6 +280,10 @@ func (l bnLayout) gradSums(x, dy, mean, variance []float32, epsilon float32, sum
 // gradInput writes dst = dy·a + x·k1 + k0 (per feature). dst may be dy.
 func (l bnLayout) gradInput(dst, dy, x, a, k1, k0 []float32) {
 	l.forOuter(func(lo, hi int) {
+		if l.inner == 1 && vecBN(l.c) {
+			vecBNGradInput(dst[lo*l.c:hi*l.c], dy[lo*l.c:hi*l.c], x[lo*l.c:hi*l.c], hi-lo, l.c, a, k1, k0)
+			return
+		}
 		for o := lo; o < hi; o++ {
 			if l.inner == 1 {
 				row := x[o*l.c : (o+1)*l.c]

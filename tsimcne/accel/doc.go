@@ -76,6 +76,23 @@
 // backend reports them in its capabilities (nn.FusedOps). The node builder
 // is reached with go:linkname, like the executors.
 //
+// WithFusedOps's builder also fuses the row gathers and scatters around
+// products with small constant matrices that tsimcne/nn's Winograd
+// convolutions consist of (tiles.go): a Gather of input tiles followed by
+// the input transform, the output transform followed by the Transpose back
+// to pixel order, and the mirrored shapes of their gradients each become one
+// node that works chunk by chunk in cache, instead of two passes over a
+// tensor several times the size of the activations. The graph package
+// still sees, and differentiates, the original ops.
+//
+// # Vector kernels
+//
+// The Go compiler does not vectorise loops, so the passes that stay
+// compute-bound in plain Go — the 2x2 max-pool and its gradient, the
+// element-wise max and add of reductions and scatters — have AVX2 versions
+// on amd64 (vec_amd64.s) with the same results, NaNs and signed zeros
+// included.
+//
 // tsimcne/backend calls Install and WithFusedOps when it creates a "go"
 // backend, so every user of gosimcne's backend gets both; programs using
 // simplego directly can call them themselves before building graphs.

@@ -557,8 +557,8 @@ func tryReduce(op backends.OpType, backend *simplego.Backend, node *simplego.Nod
 // maxTo sets dst[i] = max(dst[i], src[i]) (Go's max: NaN wins).
 func maxTo(dst, src []float32) {
 	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = max(dst[i], v)
+	for i := vecMaxTo(dst, src); i < len(src); i++ {
+		dst[i] = max(dst[i], src[i])
 	}
 }
 

@@ -38,3 +38,10 @@ var ProcessCPUTimeForTest = processCPUTime
 
 // FusedOpsForTest returns how many fused batch-norm and max-pool nodes ran.
 func FusedOpsForTest() int64 { return fusedOpsRun.Load() }
+
+// FuseTilesForTest turns the fused tile nodes (tiles.go) on or off for
+// graphs built afterwards; it returns the previous setting.
+func FuseTilesForTest(on bool) bool { return fuseTiles.Swap(on) }
+
+// TileOpsForTest returns how many fused tile nodes were built and run.
+func TileOpsForTest() (built, run int64) { return tileOpsBuilt.Load(), tileOpsRun.Load() }

@@ -68,12 +68,13 @@ func (b *Backend) Builder(name string) backends.Builder {
 	if !ok {
 		return inner
 	}
-	return &builder{Builder: sb}
+	return &builder{Builder: sb, backend: b.Backend}
 }
 
 // builder is simplego's Builder plus the fused ops.
 type builder struct {
 	*simplego.Builder
+	backend *simplego.Backend
 }
 
 // bnKind says which kernel a fused batch-norm node runs.

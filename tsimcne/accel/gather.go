@@ -270,7 +270,7 @@ func tryScatterSum(backend *simplego.Backend, node *simplego.Node, operand, indi
 // addTo adds src to dst element-wise (len(src) == len(dst)).
 func addTo(dst, src []float32) {
 	dst = dst[:len(src)]
-	i := 0
+	i := vecAddTo(dst, src)
 	for ; i+4 <= len(src); i += 4 {
 		d := dst[i : i+4 : i+4]
 		s := src[i : i+4 : i+4]

@@ -203,6 +203,15 @@ func (l poolLayout) forPositions(fn func(lo, hi int)) {
 // windowMax writes the maximum of the window at base b of x into dst (inner
 // elements).
 func (l poolLayout) windowMax(dst, x []float32, b int) {
+	if len(l.offsets) == 4 {
+		n := l.inner
+		x0, x1, x2, x3 := x[b+l.offsets[0]:][:n], x[b+l.offsets[1]:][:n], x[b+l.offsets[2]:][:n], x[b+l.offsets[3]:][:n]
+		dst = dst[:n]
+		for i := vecMax4(dst, x0, x1, x2, x3); i < n; i++ {
+			dst[i] = max(max(x0[i], x1[i]), max(x2[i], x3[i]))
+		}
+		return
+	}
 	copy(dst, x[b+l.offsets[0]:b+l.offsets[0]+l.inner])
 	for _, o := range l.offsets[1:] {
 		maxTo(dst, x[b+o:b+o+l.inner])
@@ -263,8 +272,8 @@ func (l poolLayout) scatter4(dst, x, v []float32) {
 			g := v[p*n : (p+1)*n]
 			x1, x2, x3, g = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)], g[:len(x0)]
 			d0, d1, d2, d3 = d0[:len(x0)], d1[:len(x0)], d2[:len(x0)], d3[:len(x0)]
-			for i, a := range x0 {
-				bb, c, d := x1[i], x2[i], x3[i]
+			for i := vecScatter4(d0, d1, d2, d3, x0, x1, x2, x3, g); i < len(x0); i++ {
+				a, bb, c, d := x0[i], x1[i], x2[i], x3[i]
 				m := max(max(a, bb), max(c, d))
 				gb := math.Float32bits(g[i])
 				// The first of the four equal to m takes the gradient:

@@ -1,0 +1,325 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX2 kernels of the memory-bound element-wise passes (vec_amd64.go). Each
+// processes n elements, n a multiple of 8; the Go callers do the tail.
+// Operand order is Go's (reversed from Intel's): VMAXPS B, A, D sets
+// D = A > B ? A : B, i.e. B when either is NaN or they are equal.
+
+// GOMAX sets D = Go's max(A, B): NaN if either is NaN, +0 for max(+0, -0).
+// T1, T2 are scratch.
+#define GOMAX(A, B, D, T1, T2) \
+	VMAXPS B, A, D; \
+	VCMPPS $3, A, A, T1; \
+	VBLENDVPS T1, A, D, D; \
+	VCMPPS $0, B, A, T1; \
+	VANDPS B, A, T2; \
+	VBLENDVPS T1, T2, D, D
+
+// func addToAVX2(dst, src *float32, n int)
+TEXT ·addToAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+addloop:
+	CMPQ AX, CX
+	JGE adddone
+	VMOVUPS (DI)(AX*1), Y0
+	VADDPS (SI)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	JMP addloop
+adddone:
+	VZEROUPPER
+	RET
+
+// func maxToAVX2(dst, src *float32, n int)
+TEXT ·maxToAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+maxloop:
+	CMPQ AX, CX
+	JGE maxdone
+	VMOVUPS (DI)(AX*1), Y0
+	VMOVUPS (SI)(AX*1), Y1
+	GOMAX(Y0, Y1, Y2, Y3, Y4)
+	VMOVUPS Y2, (DI)(AX*1)
+	ADDQ $32, AX
+	JMP maxloop
+maxdone:
+	VZEROUPPER
+	RET
+
+// func max4AVX2(dst, x0, x1, x2, x3 *float32, n int)
+//
+// dst[i] = max(max(x0[i], x1[i]), max(x2[i], x3[i])) (Go's max).
+TEXT ·max4AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x0+8(FP), R8
+	MOVQ x1+16(FP), R9
+	MOVQ x2+24(FP), R10
+	MOVQ x3+32(FP), R11
+	MOVQ n+40(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+max4loop:
+	CMPQ AX, CX
+	JGE max4done
+	VMOVUPS (R8)(AX*1), Y0
+	VMOVUPS (R9)(AX*1), Y1
+	VMOVUPS (R10)(AX*1), Y2
+	VMOVUPS (R11)(AX*1), Y3
+	GOMAX(Y0, Y1, Y4, Y6, Y7)
+	GOMAX(Y2, Y3, Y5, Y6, Y7)
+	GOMAX(Y4, Y5, Y0, Y6, Y7)
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	JMP max4loop
+max4done:
+	VZEROUPPER
+	RET
+
+// func scatter4AVX2(d0, d1, d2, d3, x0, x1, x2, x3, grad *float32, n int)
+//
+// The gradient of a 4-element max: di[i] = grad[i] where xi[i] is the first of
+// the four equal to their maximum, else 0; all four 0 when one is NaN.
+TEXT ·scatter4AVX2(SB), NOSPLIT, $0-80
+	MOVQ d0+0(FP), R8
+	MOVQ d1+8(FP), R9
+	MOVQ d2+16(FP), R10
+	MOVQ d3+24(FP), R11
+	MOVQ x0+32(FP), R12
+	MOVQ x1+40(FP), R13
+	MOVQ x2+48(FP), R14
+	MOVQ x3+56(FP), BX
+	MOVQ grad+64(FP), SI
+	MOVQ n+72(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+scatloop:
+	CMPQ AX, CX
+	JGE scatdone
+	VMOVUPS (R12)(AX*1), Y0
+	VMOVUPS (R13)(AX*1), Y1
+	VMOVUPS (R14)(AX*1), Y2
+	VMOVUPS (BX)(AX*1), Y3
+	VMOVUPS (SI)(AX*1), Y4
+	// Y5 = the maximum (any of them when one is NaN: masked below).
+	VMAXPS Y1, Y0, Y5
+	VMAXPS Y3, Y2, Y6
+	VMAXPS Y6, Y5, Y5
+	// Y7 = taken: all ones where a NaN is present or a maximum was seen.
+	VCMPPS $3, Y1, Y0, Y7
+	VCMPPS $3, Y3, Y2, Y6
+	VORPS Y6, Y7, Y7
+	// For each xi: e = (xi == max); sel = e &^ taken; taken |= e.
+	VCMPPS $0, Y5, Y0, Y8
+	VANDNPS Y8, Y7, Y9
+	VORPS Y8, Y7, Y7
+	VANDPS Y4, Y9, Y9
+	VMOVUPS Y9, (R8)(AX*1)
+	VCMPPS $0, Y5, Y1, Y8
+	VANDNPS Y8, Y7, Y9
+	VORPS Y8, Y7, Y7
+	VANDPS Y4, Y9, Y9
+	VMOVUPS Y9, (R9)(AX*1)
+	VCMPPS $0, Y5, Y2, Y8
+	VANDNPS Y8, Y7, Y9
+	VORPS Y8, Y7, Y7
+	VANDPS Y4, Y9, Y9
+	VMOVUPS Y9, (R10)(AX*1)
+	VCMPPS $0, Y5, Y3, Y8
+	VANDNPS Y8, Y7, Y9
+	VANDPS Y4, Y9, Y9
+	VMOVUPS Y9, (R11)(AX*1)
+	ADDQ $32, AX
+	JMP scatloop
+scatdone:
+	VZEROUPPER
+	RET
+
+// func bnSumsAVX2(x *float32, rows, ld int, s, q *float64, c int)
+//
+// For j < c (a multiple of 8): s[j] += Σ_r x[r*ld+j], q[j] += Σ_r x[r*ld+j]²,
+// summed in float64, 8 features at a time down the rows.
+TEXT ·bnSumsAVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ rows+8(FP), R8
+	MOVQ ld+16(FP), R9
+	SHLQ $2, R9
+	MOVQ s+24(FP), DI
+	MOVQ q+32(FP), R10
+	MOVQ c+40(FP), CX
+	XORQ BX, BX
+sumstrip:
+	CMPQ BX, CX
+	JGE sumdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	LEAQ (SI)(BX*4), AX
+	MOVQ R8, DX
+sumrow:
+	TESTQ DX, DX
+	JZ sumrowsdone
+	VCVTPS2PD (AX), Y4
+	VCVTPS2PD 16(AX), Y5
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	VFMADD231PD Y4, Y4, Y2
+	VFMADD231PD Y5, Y5, Y3
+	ADDQ R9, AX
+	DECQ DX
+	JMP sumrow
+sumrowsdone:
+	VADDPD (DI)(BX*8), Y0, Y0
+	VMOVUPD Y0, (DI)(BX*8)
+	VADDPD 32(DI)(BX*8), Y1, Y1
+	VMOVUPD Y1, 32(DI)(BX*8)
+	VADDPD (R10)(BX*8), Y2, Y2
+	VMOVUPD Y2, (R10)(BX*8)
+	VADDPD 32(R10)(BX*8), Y3, Y3
+	VMOVUPD Y3, 32(R10)(BX*8)
+	ADDQ $8, BX
+	JMP sumstrip
+sumdone:
+	VZEROUPPER
+	RET
+
+// func bnGradSumsAVX2(x, dy *float32, rows, ld int, mean *float32, s, q *float64, c int)
+//
+// For j < c (a multiple of 8): s[j] += Σ_r dy[r*ld+j],
+// q[j] += Σ_r dy[r*ld+j]·(x[r*ld+j] - mean[j]), in float64.
+TEXT ·bnGradSumsAVX2(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), R11
+	MOVQ rows+16(FP), R8
+	MOVQ ld+24(FP), R9
+	SHLQ $2, R9
+	MOVQ mean+32(FP), R12
+	MOVQ s+40(FP), DI
+	MOVQ q+48(FP), R10
+	MOVQ c+56(FP), CX
+	XORQ BX, BX
+gsstrip:
+	CMPQ BX, CX
+	JGE gsdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VCVTPS2PD (R12)(BX*4), Y8
+	VCVTPS2PD 16(R12)(BX*4), Y9
+	LEAQ (SI)(BX*4), AX
+	LEAQ (R11)(BX*4), R13
+	MOVQ R8, DX
+gsrow:
+	TESTQ DX, DX
+	JZ gsrowsdone
+	VCVTPS2PD (R13), Y4
+	VCVTPS2PD 16(R13), Y5
+	VCVTPS2PD (AX), Y6
+	VCVTPS2PD 16(AX), Y7
+	VSUBPD Y8, Y6, Y6
+	VSUBPD Y9, Y7, Y7
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	VFMADD231PD Y6, Y4, Y2
+	VFMADD231PD Y7, Y5, Y3
+	ADDQ R9, AX
+	ADDQ R9, R13
+	DECQ DX
+	JMP gsrow
+gsrowsdone:
+	VADDPD (DI)(BX*8), Y0, Y0
+	VMOVUPD Y0, (DI)(BX*8)
+	VADDPD 32(DI)(BX*8), Y1, Y1
+	VMOVUPD Y1, 32(DI)(BX*8)
+	VADDPD (R10)(BX*8), Y2, Y2
+	VMOVUPD Y2, (R10)(BX*8)
+	VADDPD 32(R10)(BX*8), Y3, Y3
+	VMOVUPD Y3, 32(R10)(BX*8)
+	ADDQ $8, BX
+	JMP gsstrip
+gsdone:
+	VZEROUPPER
+	RET
+
+// func bnAffineAVX2(dst, x *float32, rows, c int, a, b *float32)
+//
+// dst[r*c+j] = x[r*c+j]·a[j] + b[j] for j < c (a multiple of 8).
+TEXT ·bnAffineAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ c+24(FP), CX
+	SHLQ $2, CX
+	MOVQ a+32(FP), R9
+	MOVQ b+40(FP), R10
+afrow:
+	TESTQ R8, R8
+	JZ afdone
+	XORQ BX, BX
+afcol:
+	CMPQ BX, CX
+	JGE afcoldone
+	VMOVUPS (SI)(BX*1), Y0
+	VMOVUPS (R9)(BX*1), Y1
+	VFMADD213PS (R10)(BX*1), Y1, Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ $32, BX
+	JMP afcol
+afcoldone:
+	ADDQ CX, SI
+	ADDQ CX, DI
+	DECQ R8
+	JMP afrow
+afdone:
+	VZEROUPPER
+	RET
+
+// func bnGradInputAVX2(dst, dy, x *float32, rows, c int, a, k1, k0 *float32)
+//
+// dst[r*c+j] = dy[r*c+j]·a[j] + x[r*c+j]·k1[j] + k0[j] for j < c (a
+// multiple of 8). dst may be dy.
+TEXT ·bnGradInputAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dy+8(FP), R11
+	MOVQ x+16(FP), SI
+	MOVQ rows+24(FP), R8
+	MOVQ c+32(FP), CX
+	SHLQ $2, CX
+	MOVQ a+40(FP), R9
+	MOVQ k1+48(FP), R10
+	MOVQ k0+56(FP), R12
+girow:
+	TESTQ R8, R8
+	JZ gidone
+	XORQ BX, BX
+gicol:
+	CMPQ BX, CX
+	JGE gicoldone
+	VMOVUPS (R11)(BX*1), Y0
+	VMOVUPS (SI)(BX*1), Y1
+	VMOVUPS (R12)(BX*1), Y2
+	VFMADD231PS (R10)(BX*1), Y1, Y2
+	VFMADD231PS (R9)(BX*1), Y0, Y2
+	VMOVUPS Y2, (DI)(BX*1)
+	ADDQ $32, BX
+	JMP gicol
+gicoldone:
+	ADDQ CX, SI
+	ADDQ CX, DI
+	ADDQ CX, R11
+	DECQ R8
+	JMP girow
+gidone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,153 @@
+package accel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// vecTestData returns n values with many ties, signed zeros and a few NaNs
+// and infinities: the cases where a vector max can differ from Go's.
+func vecTestData(r *rand.Rand, n int) []float32 {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
+	x := make([]float32, n)
+	for i := range x {
+		if r.IntN(3) == 0 {
+			x[i] = special[r.IntN(len(special))]
+		} else {
+			x[i] = float32(r.IntN(5) - 2)
+		}
+	}
+	return x
+}
+
+// sameBits reports whether a and b are equal bit for bit, except that any
+// NaN equals any NaN.
+func sameBits(a, b float32) bool {
+	if a != a || b != b {
+		return a != a && b != b
+	}
+	return math.Float32bits(a) == math.Float32bits(b)
+}
+
+// withVec runs f with the vector kernels on and off.
+func withVec(t *testing.T, f func(t *testing.T)) {
+	saved := vecAVX2
+	defer func() { vecAVX2 = saved }()
+	for _, on := range []bool{false, saved} {
+		vecAVX2 = on
+		f(t)
+	}
+}
+
+// TestVecKernels checks the element-wise kernels (AVX2 where the CPU has
+// it) against plain Go on data full of ties, signed zeros and NaNs, at
+// lengths that are and are not multiples of the vector width.
+func TestVecKernels(t *testing.T) {
+	if !vecAVX2 {
+		t.Log("no AVX2 kernels on this CPU or build: only the Go loops are checked")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 7, 8, 9, 16, 33, 64, 257} {
+		x := make([][]float32, 4)
+		for i := range x {
+			x[i] = vecTestData(r, n)
+		}
+		g := vecTestData(r, n)
+		withVec(t, func(t *testing.T) {
+			// addTo and maxTo.
+			dst := append([]float32(nil), x[0]...)
+			addTo(dst, x[1])
+			for i := range dst {
+				if want := x[0][i] + x[1][i]; !sameBits(dst[i], want) {
+					t.Fatalf("vec=%v n=%d addTo[%d] = %v, want %v", vecAVX2, n, i, dst[i], want)
+				}
+			}
+			dst = append(dst[:0], x[0]...)
+			maxTo(dst, x[1])
+			for i := range dst {
+				if want := max(x[0][i], x[1][i]); !sameBits(dst[i], want) {
+					t.Fatalf("vec=%v n=%d maxTo(%v, %v) = %v, want %v", vecAVX2, n, x[0][i], x[1][i], dst[i], want)
+				}
+			}
+			// The 2x2 max-pool and its gradient on [1, 2, 2, n] -> [1, 1, 1, n].
+			l := poolLayoutOf([]int{1, 2, 2, n}, []int{1, 2, 2, 1})
+			in := make([]float32, 0, 4*n)
+			for _, xi := range x {
+				in = append(in, xi...)
+			}
+			out := make([]float32, n)
+			l.max(out, in)
+			for i := range out {
+				if want := max(max(x[0][i], x[1][i]), max(x[2][i], x[3][i])); !sameBits(out[i], want) {
+					t.Fatalf("vec=%v n=%d max4[%d] = %v, want %v", vecAVX2, n, i, out[i], want)
+				}
+			}
+			grad := make([]float32, 4*n)
+			for i := range grad {
+				grad[i] = 99 // must be overwritten
+			}
+			l.scatter(grad, in, g)
+			for i := range n {
+				m := max(max(x[0][i], x[1][i]), max(x[2][i], x[3][i]))
+				taken := m != m
+				for j := range 4 {
+					want := float32(0)
+					if !taken && x[j][i] == m {
+						want, taken = g[i], true
+					}
+					if got := grad[j*n+i]; !sameBits(got, want) {
+						t.Fatalf("vec=%v n=%d scatter4 window %v element %d: got %v, want %v",
+							vecAVX2, n, []float32{x[0][i], x[1][i], x[2][i], x[3][i]}, j, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestVecBatchNorm checks the vectorised batch-norm passes (rows of a
+// multiple of 8 features) against the Go loops.
+func TestVecBatchNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, dims := range [][2]int{{1, 8}, {5, 24}, {300, 32}, {77, 136}} {
+		rows, c := dims[0], dims[1]
+		l := bnLayout{outer: rows, c: c, inner: 1}
+		x, dy := make([]float32, rows*c), make([]float32, rows*c)
+		for i := range x {
+			x[i] = float32(r.NormFloat64()*3 + 1)
+			dy[i] = float32(r.NormFloat64())
+		}
+		a, b, k := make([]float32, c), make([]float32, c), make([]float32, c)
+		for j := range a {
+			a[j], b[j], k[j] = float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		type result struct{ mean, variance, affine, sumDy, sumDyXhat, gradIn []float32 }
+		run := func(vec bool) result {
+			saved := vecAVX2
+			defer func() { vecAVX2 = saved }()
+			vecAVX2 = vec && saved
+			res := result{make([]float32, c), make([]float32, c), make([]float32, rows*c),
+				make([]float32, c), make([]float32, c), make([]float32, rows*c)}
+			l.stats(x, res.mean, res.variance)
+			l.affine(res.affine, x, a, b)
+			l.gradSums(x, dy, res.mean, res.variance, 1e-5, res.sumDy, res.sumDyXhat)
+			l.gradInput(res.gradIn, dy, x, a, k, b)
+			return res
+		}
+		want, got := run(false), run(true)
+		check := func(name string, w, g []float32, tol float64) {
+			for i := range w {
+				if d := math.Abs(float64(w[i] - g[i])); d > tol*(1+math.Abs(float64(w[i]))) {
+					t.Fatalf("rows %d c %d: %s[%d] = %v with the vector kernels, %v without", rows, c, name, i, g[i], w[i])
+				}
+			}
+		}
+		check("mean", want.mean, got.mean, 1e-6)
+		check("variance", want.variance, got.variance, 1e-6)
+		check("affine", want.affine, got.affine, 1e-6)
+		check("sum dy", want.sumDy, got.sumDy, 1e-6)
+		check("sum dy·xhat", want.sumDyXhat, got.sumDyXhat, 1e-5)
+		check("input gradient", want.gradIn, got.gradIn, 1e-5)
+	}
+}
