@@ -69,8 +69,13 @@ type tileOp struct {
 	// chunks are the tile boundaries of the chunks run in parallel; for
 	// tileScatter no destination row is written by two chunks, except the
 	// shared ones (accumulated per chunk, then added; see scatterChunks).
-	chunks      []int
-	shared      []int32
+	chunks []int
+	shared []int32
+	// prog is m for the sparse row-combination kernel, used instead of the
+	// GEMM where it can (vecRowComb) when m is mostly zeros (Winograd's
+	// transforms: 37-56% non-zero).
+	prog        rowProgram
+	sparse      bool
 	sharedSlot  map[int32]int
 	description string
 }
@@ -163,8 +168,25 @@ func (op *tileOp) gather(out, src []float32) {
 		defer putFloats(s)
 		for q := range op.q {
 			row := s[q*ld : q*ld+n]
-			for i, src0 := range op.idx[q*t+t0 : q*t+t1] {
+			idx := op.idx[q*t+t0 : q*t+t1]
+			if vecGatherRows(row, src, idx, r) {
+				continue
+			}
+			for i, src0 := range idx {
 				copy(row[i*r:(i+1)*r], src[int(src0)*r:][:r])
+			}
+		}
+		if op.sparse {
+			// Into a scratch first: the output's rows are far apart (often a
+			// multiple of 4 KiB), and the kernel's short row stores then
+			// collide in L1; copying whole rows out is cheap.
+			d := getFloats(op.p * ld)
+			defer putFloats(d)
+			if vecRowComb(d, ld, s, ld, n, op.prog) {
+				for p := range op.p {
+					copy(out[p*t*r+t0*r:][:n], d[p*ld:p*ld+n])
+				}
+				return
 			}
 		}
 		p := &problem{
@@ -199,17 +221,19 @@ func (op *tileOp) scatter(out, x []float32) {
 		for p := range op.p {
 			copy(xs[p*ld:p*ld+n], x[p*t*r+t0*r:][:n])
 		}
-		s := getFloats(op.q * n)
+		s := getFloats(op.q * ld)
 		defer putFloats(s)
-		p := &problem{
-			batch: 1, m: op.q, n: n, k: op.p,
-			a: op.m, rsA: op.p, csA: 1,
-			b: xs, rsB: ld, csB: 1,
-			c: s, ldc: n,
+		if !op.sparse || !vecRowComb(s, ld, xs, ld, n, op.prog) {
+			p := &problem{
+				batch: 1, m: op.q, n: n, k: op.p,
+				a: op.m, rsA: op.p, csA: 1,
+				b: xs, rsB: ld, csB: 1,
+				c: s, ldc: ld,
+			}
+			gemm(p, kernelFor(p), 1)
 		}
-		gemm(p, kernelFor(p), 1)
 		for q := range op.q {
-			row := s[q*n : (q+1)*n]
+			row := s[q*ld : q*ld+n]
 			for i, dst0 := range op.idx[q*t+t0 : q*t+t1] {
 				v := row[i*r : (i+1)*r]
 				if op.kind == tilePermute {
@@ -231,6 +255,18 @@ func (op *tileOp) scatter(out, x []float32) {
 		}
 	}
 }
+
+// setProgram prepares the sparse kernel's program of op.m ([outRows,
+// inRows]) and turns it on when at most maxSparseDensity of m is non-zero.
+func (op *tileOp) setProgram(outRows, inRows int) {
+	op.prog = newRowProgram(op.m, outRows, inRows)
+	op.sparse = float64(op.prog.nonZero) <= maxSparseDensity*float64(outRows*inRows)
+}
+
+// maxSparseDensity is the largest fraction of non-zero entries for which the
+// sparse kernel replaces the GEMM: it does one FMA per non-zero entry at
+// about a third of the GEMM's rate per FMA (BenchmarkTileTransform).
+const maxSparseDensity = 0.7
 
 // workersFor returns the goroutines for op: all cores for products worth it.
 func workersFor(op *tileOp) int {
@@ -542,6 +578,7 @@ func (b *builder) gatherTransform(lhsOp backends.Op, lhsContracting, lhsBatch []
 		chunks:      chunkTiles(tiles, q, rowSize),
 		description: fmt.Sprintf("gather-transform [%d x %d] x %d tiles x %d", p, q, tiles, rowSize),
 	}
+	op.setProgram(p, q)
 	n := builderNewNode(b.Builder, backends.OpTypeDotGeneral, nodeShape(out).Clone(), src)
 	setNodeData(n, op)
 	tileOpsBuilt.Add(1)
@@ -592,6 +629,7 @@ func (b *builder) ScatterSum(operandOp, indicesOp, updatesOp backends.Op, indexV
 	for i, row := range op.shared {
 		op.sharedSlot[row] = i
 	}
+	op.setProgram(q, p)
 	n := builderNewNode(b.Builder, backends.OpTypeScatterSum, os.Clone(), operand, x)
 	setNodeData(n, op)
 	tileOpsBuilt.Add(1)
@@ -636,6 +674,7 @@ func (b *builder) Transpose(xOp backends.Op, permutation ...int) (backends.Op, e
 		chunks:      chunkTiles(tiles, q, rowSize),
 		description: fmt.Sprintf("transform-permute [%d x %d] x %d tiles x %d", q, p, tiles, rowSize),
 	}
+	op.setProgram(q, p)
 	n := builderNewNode(b.Builder, backends.OpTypeTranspose, outShape.Clone(), x)
 	setNodeData(n, op)
 	tileOpsBuilt.Add(1)

@@ -22,10 +22,12 @@ func TestFusedTiles(t *testing.T) {
 	r := rand.New(rand.NewPCG(40, 41))
 	for _, c := range []struct {
 		batch, h, w, rowSize, q, p int
+		zeros                      float64 // fraction of zeros in the constant matrices
 	}{
-		{2, 4, 4, 3, 9, 5},     // tiny: one chunk
-		{16, 8, 8, 16, 36, 16}, // many chunks, in parallel
-		{64, 4, 4, 40, 16, 4},  // rows not a multiple of the vector width
+		{2, 4, 4, 3, 9, 5, 0},       // tiny: one chunk
+		{16, 8, 8, 16, 36, 16, 0},   // many chunks, in parallel
+		{16, 8, 8, 16, 36, 16, 0.6}, // the same, sparse: the row-combination kernel
+		{64, 4, 4, 40, 16, 4, 0.6},  // rows not a multiple of the vector width
 	} {
 		name := fmt.Sprintf("%+v", c)
 		rows := c.batch * c.h * c.w
@@ -46,6 +48,15 @@ func TestFusedTiles(t *testing.T) {
 		}
 		mIn := randomTensor(r, "f32", c.p, c.q) // p outputs from q taps
 		mOut := randomTensor(r, "f32", 4, c.p)  // 2x2 outputs per tile
+		for _, m := range []*tensors.Tensor{mIn, mOut} {
+			tensors.MutableFlatData(m, func(d []float32) {
+				for i := range d {
+					if r.Float64() < c.zeros {
+						d[i] = 0
+					}
+				}
+			})
+		}
 		x := randomTensor(r, "f32", c.batch, c.h, c.w, c.rowSize)
 		w := randomTensor(r, "f32", c.batch, c.h, c.w, c.rowSize)
 		fn := func(x, w *Node) []*Node {

@@ -106,3 +106,34 @@ func vecBNGradInput(dst, dy, x []float32, rows, c int, a, k1, k0 []float32) {
 	_, _, _, _, _, _ = dst[rows*c-1], dy[rows*c-1], x[rows*c-1], a[c-1], k1[c-1], k0[c-1]
 	bnGradInputAVX2(&dst[0], &dy[0], &x[0], rows, c, &a[0], &k1[0], &k0[0])
 }
+
+//go:noescape
+func rowCombAVX2(dst *float32, ldDst int, src *float32, ldSrc int, n int, prog *int32, rows int)
+
+// vecRowComb computes dst[p*ldDst + j] = Σ_q m[p,q]·src[q*ldSrc + j] for
+// j < n and the rows of prog (rowProgram of m), if the AVX2 kernel can
+// (n a multiple of 8); it reports whether it did.
+func vecRowComb(dst []float32, ldDst int, src []float32, ldSrc, n int, prog rowProgram) bool {
+	if !vecAVX2 || n%8 != 0 || n == 0 || prog.rows == 0 {
+		return false
+	}
+	_ = dst[(prog.rows-1)*ldDst+n-1]
+	_ = src[(prog.cols-1)*ldSrc+n-1]
+	rowCombAVX2(&dst[0], ldDst, &src[0], ldSrc, n, &prog.code[0], prog.rows)
+	return true
+}
+
+//go:noescape
+func gatherRowsAVX2(dst, src *float32, idx *int32, n, rowSize int)
+
+// vecGatherRows sets dst[i*rowSize:][:rowSize] = src[idx[i]*rowSize:][:rowSize]
+// for every i, if the AVX2 kernel can (rowSize a multiple of 8; the caller
+// has checked that the indices are in range); it reports whether it did.
+func vecGatherRows(dst, src []float32, idx []int32, rowSize int) bool {
+	if !vecAVX2 || rowSize%8 != 0 || rowSize == 0 || len(idx) == 0 {
+		return false
+	}
+	_ = dst[len(idx)*rowSize-1]
+	gatherRowsAVX2(&dst[0], &src[0], &idx[0], len(idx), rowSize)
+	return true
+}

@@ -323,3 +323,151 @@ gicoldone:
 gidone:
 	VZEROUPPER
 	RET
+
+// func rowCombAVX2(dst *float32, ldDst int, src *float32, ldSrc int, n int, prog *int32, rows int)
+//
+// A sparse small matrix times a wide one: for each of rows output rows p,
+// dst[p*ldDst + j] = Σ coef · src[q*ldSrc + j] over the (q, coef) pairs of
+// row p in prog (a count, then that many pairs of q and coef's float32
+// bits), for j < n (a multiple of 8). Columns go in strips of 64 (8
+// accumulators: two FMAs per cycle despite their latency), then of 8, so
+// that a strip of every source row stays in L1 while all output rows read
+// it.
+TEXT ·rowCombAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ldDst+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ ldSrc+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n+32(FP), CX
+	SHLQ $2, CX
+	MOVQ prog+40(FP), R10
+	MOVQ rows+48(FP), R11
+	XORQ BX, BX
+rc64:
+	LEAQ 256(BX), AX
+	CMPQ AX, CX
+	JG rc8
+	MOVQ R10, R12
+	MOVQ DI, R13
+	MOVQ R11, DX
+rc64row:
+	TESTQ DX, DX
+	JZ rc64next
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVLQSX (R12), R14
+	ADDQ $4, R12
+rc64nz:
+	TESTQ R14, R14
+	JZ rc64store
+	MOVLQSX (R12), AX
+	IMULQ R9, AX
+	ADDQ SI, AX
+	ADDQ BX, AX
+	VBROADCASTSS 4(R12), Y8
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y8, Y1
+	VFMADD231PS 64(AX), Y8, Y2
+	VFMADD231PS 96(AX), Y8, Y3
+	VFMADD231PS 128(AX), Y8, Y4
+	VFMADD231PS 160(AX), Y8, Y5
+	VFMADD231PS 192(AX), Y8, Y6
+	VFMADD231PS 224(AX), Y8, Y7
+	ADDQ $8, R12
+	DECQ R14
+	JMP rc64nz
+rc64store:
+	LEAQ (R13)(BX*1), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VMOVUPS Y5, 160(AX)
+	VMOVUPS Y6, 192(AX)
+	VMOVUPS Y7, 224(AX)
+	ADDQ R8, R13
+	DECQ DX
+	JMP rc64row
+rc64next:
+	ADDQ $256, BX
+	JMP rc64
+rc8:
+	LEAQ 32(BX), AX
+	CMPQ AX, CX
+	JG rcdone
+	MOVQ R10, R12
+	MOVQ DI, R13
+	MOVQ R11, DX
+rc8row:
+	TESTQ DX, DX
+	JZ rc8next
+	VXORPS Y0, Y0, Y0
+	MOVLQSX (R12), R14
+	ADDQ $4, R12
+rc8nz:
+	TESTQ R14, R14
+	JZ rc8store
+	MOVLQSX (R12), AX
+	IMULQ R9, AX
+	ADDQ SI, AX
+	ADDQ BX, AX
+	VBROADCASTSS 4(R12), Y8
+	VFMADD231PS (AX), Y8, Y0
+	ADDQ $8, R12
+	DECQ R14
+	JMP rc8nz
+rc8store:
+	VMOVUPS Y0, (R13)(BX*1)
+	ADDQ R8, R13
+	DECQ DX
+	JMP rc8row
+rc8next:
+	ADDQ $32, BX
+	JMP rc8
+rcdone:
+	VZEROUPPER
+	RET
+
+// func gatherRowsAVX2(dst, src *float32, idx *int32, n, rowSize int)
+//
+// dst[i*rowSize + j] = src[idx[i]*rowSize + j] for i < n, j < rowSize (a
+// multiple of 8): the short row copies of the fused tile gathers without a
+// memmove call each.
+TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ idx+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ rowSize+32(FP), R9
+	SHLQ $2, R9
+grrow:
+	TESTQ CX, CX
+	JZ grdone
+	MOVLQSX (R8), AX
+	IMULQ R9, AX
+	ADDQ SI, AX
+	XORQ BX, BX
+grcol:
+	CMPQ BX, R9
+	JGE grcoldone
+	VMOVUPS (AX)(BX*1), Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ $32, BX
+	JMP grcol
+grcoldone:
+	ADDQ R9, DI
+	ADDQ $4, R8
+	DECQ CX
+	JMP grrow
+grdone:
+	VZEROUPPER
+	RET
