@@ -4,7 +4,7 @@
 // their gradients, most of a training step's time — with a float32 GEMM
 // written for the vector units, and the executors of the ops that then
 // dominate (the im2col Gather and its ScatterSum gradient, broadcasting
-// Add/Sub/Mul/Div, ReduceSum/ReduceMax, BroadcastInDim, Where, Sign) with
+// Add/Sub/Mul/Div/Max/Min, ReduceSum/ReduceMax, BroadcastInDim, Where, Sign) with
 // float32 versions that work on whole rows and runs instead of simplego's
 // element-by-element index iterators.
 //

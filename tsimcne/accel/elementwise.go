@@ -155,6 +155,12 @@ func forRanges(units, elements int, fn func(lo, hi int)) {
 
 // binaryRun computes dst[i] = a[i*sa] op b[i*sb].
 func binaryRun(op backends.OpType, dst, a, b []float32, sa, sb int) {
+	if k := vecBinary(op, dst, a, b, sa, sb); k > 0 {
+		dst, a, b = dst[k:], a[k*sa:], b[k*sb:]
+		if len(dst) == 0 {
+			return
+		}
+	}
 	switch op {
 	case backends.OpTypeAdd:
 		switch {
@@ -222,6 +228,14 @@ func binaryRun(op backends.OpType, dst, a, b []float32, sa, sb int) {
 				dst[i] = a[i*sa] * b[i*sb]
 			}
 		}
+	case backends.OpTypeMax:
+		for i := range dst {
+			dst[i] = max(a[i*sa], b[i*sb])
+		}
+	case backends.OpTypeMin:
+		for i := range dst {
+			dst[i] = min(a[i*sa], b[i*sb])
+		}
 	case backends.OpTypeDiv:
 		switch {
 		case sa == 1 && sb == 1:
@@ -247,8 +261,8 @@ func binaryRun(op backends.OpType, dst, a, b []float32, sa, sb int) {
 	}
 }
 
-// fastBinary returns the executor of op (Add, Sub, Mul or Div) that falls
-// back to orig.
+// fastBinary returns the executor of op (Add, Sub, Mul, Div, Max or Min)
+// that falls back to orig.
 func fastBinary(op backends.OpType, orig nodeExecutor) nodeExecutor {
 	return executor(op.String(), 2, orig,
 		func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, bool) {

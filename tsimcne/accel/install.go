@@ -96,6 +96,8 @@ func install() (err error) {
 	setNodeExecutor(backends.OpTypeSub, priorityUser, fastBinary(backends.OpTypeSub, execSub))
 	setNodeExecutor(backends.OpTypeMul, priorityUser, fastBinary(backends.OpTypeMul, execMul))
 	setNodeExecutor(backends.OpTypeDiv, priorityUser, fastBinary(backends.OpTypeDiv, execDiv))
+	setNodeExecutor(backends.OpTypeMax, priorityUser, fastBinary(backends.OpTypeMax, execMax))
+	setNodeExecutor(backends.OpTypeMin, priorityUser, fastBinary(backends.OpTypeMin, execMin))
 	setNodeExecutor(backends.OpTypeBroadcastInDim, priorityUser, fastBroadcastInDim)
 	setNodeExecutor(backends.OpTypeReduceSum, priorityUser, fastReduce(backends.OpTypeReduceSum))
 	setNodeExecutor(backends.OpTypeReduceMax, priorityUser, fastReduce(backends.OpTypeReduceMax))
@@ -199,7 +201,7 @@ func selfTest() error {
 	return selfTestElementwise(backend, r)
 }
 
-// selfTestElementwise runs broadcasting Sub and Div, BroadcastInDim,
+// selfTestElementwise runs broadcasting Sub, Div and Max, BroadcastInDim,
 // ReduceSum, ReduceMax, Transpose, Where, Sign and Slice through simplego's
 // executors and ours.
 func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
@@ -216,6 +218,7 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 	}
 	sub, err1 := builder.Sub(x, y)
 	div, err2 := builder.Div(y, x)
+	maxOp, err11 := builder.Max(x, y)
 	bcast, err3 := builder.BroadcastInDim(y, xShape, []int{0, 1, 2})
 	sum, err4 := builder.ReduceSum(x, 0, 2)
 	rmax, err7 := builder.ReduceMax(x, 1)
@@ -224,7 +227,7 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 	sign, err6 := builder.Sign(x)
 	sliceRows, err9 := builder.Slice(x, []int{1, 0, 0}, []int{3, 3, 5}, []int{1, 1, 1})
 	sliceInner, err10 := builder.Slice(x, []int{0, 1, 2}, []int{4, 3, 4}, []int{1, 1, 1})
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11); err != nil {
 		return err
 	}
 	if node, ok := sliceRows.(*simplego.Node); !ok || nodeOpType(node) != backends.OpTypeSlice {
@@ -276,6 +279,7 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 	}{
 		{"Sub", sub, execSub, binary(backends.OpTypeSub), both},
 		{"Div", div, execDiv, binary(backends.OpTypeDiv), both},
+		{"Max", maxOp, execMax, binary(backends.OpTypeMax), both},
 		{"BroadcastInDim", bcast, execBroadcastInDim, func(n *simplego.Node, in []*simplego.Buffer) (*simplego.Buffer, bool) {
 			return tryBroadcastInDim(backend, n, in[0])
 		}, both[1:]},

@@ -12,7 +12,7 @@ package accel
 //       simplego's own init functions fill (exec.go); we register with its
 //       priorityUser (100), the level it reserves for "custom user overrides";
 //     - execDotGeneral, execGather, execScatter, execAdd, execSub, execMul,
-//       execDiv, execBroadcastInDim, execTranspose, execReduce, execWhere,
+//       execDiv, execMax, execMin, execBroadcastInDim, execTranspose, execReduce, execWhere,
 //       execSign, execSlice and execReduceWindow, the original executors
 //       (dotgeneral.go, exec_special_ops.go, gen_exec_binary.go,
 //       exec_unary.go), to which we hand every node we don't compute
@@ -106,6 +106,12 @@ func execDiv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 
 //go:linkname execBroadcastInDim github.com/gomlx/gomlx/backends/simplego.execBroadcastInDim
 func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
+
+//go:linkname execMax github.com/gomlx/gomlx/backends/simplego.execMax
+func execMax(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
+
+//go:linkname execMin github.com/gomlx/gomlx/backends/simplego.execMin
+func execMin(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
 
 //go:linkname execWhere github.com/gomlx/gomlx/backends/simplego.execWhere
 func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)

@@ -2,7 +2,10 @@
 
 package accel
 
-import "golang.org/x/sys/cpu"
+import (
+	"github.com/gomlx/gomlx/backends"
+	"golang.org/x/sys/cpu"
+)
 
 // AVX2 versions of the element-wise passes that the Go compiler, which
 // does not vectorise, leaves compute-bound (vec_amd64.s): each handles a
@@ -136,4 +139,99 @@ func vecGatherRows(dst, src []float32, idx []int32, rowSize int) bool {
 	_ = dst[len(idx)*rowSize-1]
 	gatherRowsAVX2(&dst[0], &src[0], &idx[0], len(idx), rowSize)
 	return true
+}
+
+// Element-wise binary kernels (vec_amd64.s), per op and operand pattern.
+
+//go:noescape
+func binAddVVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binAddVSAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binAddSVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binSubVVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binSubVSAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binSubSVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMulVVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMulVSAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMulSVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binDivVVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binDivVSAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binDivSVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMaxVVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMaxVSAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMaxSVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMinVVAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMinVSAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func binMinSVAVX2(dst, a, b *float32, n int)
+
+// binKernels[op][mode] are the kernels above; mode 0: both vectors, 1: b a
+// scalar, 2: a a scalar.
+var binKernels = map[backends.OpType][3]func(dst, a, b *float32, n int){
+	backends.OpTypeAdd: {binAddVVAVX2, binAddVSAVX2, binAddSVAVX2},
+	backends.OpTypeSub: {binSubVVAVX2, binSubVSAVX2, binSubSVAVX2},
+	backends.OpTypeMul: {binMulVVAVX2, binMulVSAVX2, binMulSVAVX2},
+	backends.OpTypeDiv: {binDivVVAVX2, binDivVSAVX2, binDivSVAVX2},
+	backends.OpTypeMax: {binMaxVVAVX2, binMaxVSAVX2, binMaxSVAVX2},
+	backends.OpTypeMin: {binMinVVAVX2, binMinVSAVX2, binMinSVAVX2},
+}
+
+// vecBinary computes dst[i] = a[i*sa] op b[i*sb] for the leading multiple
+// of 8 elements when the strides are (1,1), (1,0) or (0,1) and op has a
+// kernel, and returns how many it did.
+func vecBinary(op backends.OpType, dst, a, b []float32, sa, sb int) int {
+	n := len(dst) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	k, ok := binKernels[op]
+	if !ok {
+		return 0
+	}
+	switch {
+	case sa == 1 && sb == 1:
+		_, _ = a[n-1], b[n-1]
+		k[0](&dst[0], &a[0], &b[0], n)
+	case sa == 1 && sb == 0:
+		_, _ = a[n-1], b[0]
+		k[1](&dst[0], &a[0], &b[0], n)
+	case sa == 0 && sb == 1:
+		_, _ = a[0], b[n-1]
+		k[2](&dst[0], &a[0], &b[0], n)
+	default:
+		return 0
+	}
+	return n
 }

@@ -2,6 +2,8 @@
 
 package accel
 
+import "github.com/gomlx/gomlx/backends"
+
 // Without assembly the Go loops of vec.go do all the work.
 
 var vecAVX2 = false
@@ -22,3 +24,5 @@ func vecRowComb(dst []float32, ldDst int, src []float32, ldSrc, n int, prog rowP
 }
 
 func vecGatherRows(dst, src []float32, idx []int32, rowSize int) bool { return false }
+
+func vecBinary(op backends.OpType, dst, a, b []float32, sa, sb int) int { return 0 }

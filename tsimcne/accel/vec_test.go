@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gomlx/gomlx/backends"
 )
 
 // vecTestData returns n values with many ties, signed zeros and a few NaNs
@@ -149,5 +151,36 @@ func TestVecBatchNorm(t *testing.T) {
 		check("sum dy", want.sumDy, got.sumDy, 1e-6)
 		check("sum dy·xhat", want.sumDyXhat, got.sumDyXhat, 1e-5)
 		check("input gradient", want.gradIn, got.gradIn, 1e-5)
+	}
+}
+
+// TestVecBinary checks the vectorised element-wise ops against Go's
+// arithmetic, bit for bit, for both operands vectors and either a scalar.
+func TestVecBinary(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	ops := map[backends.OpType]func(a, b float32) float32{
+		backends.OpTypeAdd: func(a, b float32) float32 { return a + b },
+		backends.OpTypeSub: func(a, b float32) float32 { return a - b },
+		backends.OpTypeMul: func(a, b float32) float32 { return a * b },
+		backends.OpTypeDiv: func(a, b float32) float32 { return a / b },
+		backends.OpTypeMax: func(a, b float32) float32 { return max(a, b) },
+		backends.OpTypeMin: func(a, b float32) float32 { return min(a, b) },
+	}
+	for _, n := range []int{3, 8, 21, 64} {
+		a, b := vecTestData(r, n), vecTestData(r, n)
+		for i := range a {
+			a[i] += float32(r.NormFloat64())
+		}
+		for op, f := range ops {
+			for _, st := range [][2]int{{1, 1}, {1, 0}, {0, 1}} {
+				dst := make([]float32, n)
+				binaryRun(op, dst, a, b, st[0], st[1])
+				for i := range dst {
+					if want := f(a[i*st[0]], b[i*st[1]]); !sameBits(dst[i], want) {
+						t.Fatalf("%s n=%d strides %v: [%d] = %v, want %v", op, n, st, i, dst[i], want)
+					}
+				}
+			}
+		}
 	}
 }
