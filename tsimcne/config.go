@@ -141,7 +141,7 @@ func CPUConfig() Config {
 	c.Backbone = "cnn4"
 	c.HiddenDim = 512
 	c.BatchSize = 256
-	c.Epochs = [3]int{95, 5, 75}
+	c.Epochs = [3]int{150, 5, 120}
 	c.WarmupEpochs = [3]int{2, 0, 1}
 	c.LearningRate = 0.12
 	c.StageLRFactors = [3]float64{1, 1, 0.1}
