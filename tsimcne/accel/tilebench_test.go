@@ -6,24 +6,13 @@ import (
 	"testing"
 )
 
-// winogradB4 is F(4x4,3x3)'s Bᵀ⊗Bᵀ pattern for the benchmarks.
-func winogradB4() []float32 {
-	bt := [][]float32{
-		{4, 0, -5, 0, 1, 0},
-		{0, -4, -4, 1, 1, 0},
-		{0, 4, -4, -1, 1, 0},
-		{0, -2, -1, 2, 1, 0},
-		{0, 2, -1, -2, 1, 0},
-		{0, 4, 0, -5, 0, 1},
-	}
-	m := make([]float32, 0, 36*36)
-	for p := range 6 {
-		for q := range 6 {
-			for a := range 6 {
-				for b := range 6 {
-					m = append(m, bt[p][a]*bt[q][b])
-				}
-			}
+// sparseMatrix returns a [rows, cols] matrix with about the given share of
+// non-zero entries (F(4x4, 3x3)'s input transform Bᵀ⊗Bᵀ has 37%).
+func sparseMatrix(r *rand.Rand, rows, cols int, density float64) []float32 {
+	m := make([]float32, rows*cols)
+	for i := range m {
+		if r.Float64() < density {
+			m[i] = float32(r.IntN(9) - 4)
 		}
 	}
 	return m
@@ -32,10 +21,10 @@ func winogradB4() []float32 {
 // BenchmarkTileTransform times one chunk's transform, [36 x 36] times
 // [36 x n], with the GEMM and with the sparse row-combination kernel.
 func BenchmarkTileTransform(b *testing.B) {
-	m := winogradB4()
+	r := rand.New(rand.NewPCG(1, 1))
+	m := sparseMatrix(r, 36, 36, 0.37)
 	prog := newRowProgram(m, 36, 36)
 	for _, n := range []int{512, 896, 2048} {
-		r := rand.New(rand.NewPCG(1, 1))
 		src := make([]float32, 36*n)
 		for i := range src {
 			src[i] = r.Float32()

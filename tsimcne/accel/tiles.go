@@ -69,14 +69,14 @@ type tileOp struct {
 	// chunks are the tile boundaries of the chunks run in parallel; for
 	// tileScatter no destination row is written by two chunks, except the
 	// shared ones (accumulated per chunk, then added; see scatterChunks).
-	chunks []int
-	shared []int32
+	chunks     []int
+	shared     []int32
+	sharedSlot map[int32]int // shared row -> its slot in the private sums
 	// prog is m for the sparse row-combination kernel, used instead of the
 	// GEMM where it can (vecRowComb) when m is mostly zeros (Winograd's
 	// transforms: 37-56% non-zero).
 	prog        rowProgram
 	sparse      bool
-	sharedSlot  map[int32]int
 	description string
 }
 
@@ -176,27 +176,36 @@ func (op *tileOp) gather(out, src []float32) {
 				copy(row[i*r:(i+1)*r], src[int(src0)*r:][:r])
 			}
 		}
-		if op.sparse {
-			// Into a scratch first: the output's rows are far apart (often a
-			// multiple of 4 KiB), and the kernel's short row stores then
-			// collide in L1; copying whole rows out is cheap.
-			d := getFloats(op.p * ld)
-			defer putFloats(d)
-			if vecRowComb(d, ld, s, ld, n, op.prog) {
-				for p := range op.p {
-					copy(out[p*t*r+t0*r:][:n], d[p*ld:p*ld+n])
-				}
-				return
-			}
+		if !op.sparse {
+			op.transform(out, t0*r, t*r, s, ld, n)
+			return
 		}
-		p := &problem{
-			batch: 1, m: op.p, n: n, k: op.q,
-			a: op.m, rsA: op.q, csA: 1,
-			b: s, rsB: ld, csB: 1,
-			c: out, cOff: t0 * r, ldc: t * r,
+		// The sparse kernel writes into a scratch first: the output's rows
+		// are far apart (often a multiple of 4 KiB), and its short row stores
+		// would collide in L1; copying whole rows out is cheap.
+		d := getFloats(op.p * ld)
+		defer putFloats(d)
+		op.transform(d, 0, ld, s, ld, n)
+		for p := range op.p {
+			copy(out[p*t*r+t0*r:][:n], d[p*ld:p*ld+n])
 		}
-		gemm(p, kernelFor(p), 1)
 	})
+}
+
+// transform sets dst[dOff + i*ldDst + j] = Σ_k m[i,k]·src[k*ldSrc + j] for
+// the rows of op.m and j < n: with the sparse kernel where op.sparse and it
+// applies, else with the GEMM.
+func (op *tileOp) transform(dst []float32, dOff, ldDst int, src []float32, ldSrc, n int) {
+	if op.sparse && vecRowComb(dst[dOff:], ldDst, src, ldSrc, n, op.prog) {
+		return
+	}
+	p := &problem{
+		batch: 1, m: op.prog.rows, n: n, k: op.prog.cols,
+		a: op.m, rsA: op.prog.cols, csA: 1,
+		b: src, rsB: ldSrc, csB: 1,
+		c: dst, cOff: dOff, ldc: ldDst,
+	}
+	gemm(p, kernelFor(p), 1)
 }
 
 // scatter computes out[idx[q,t], :] += Σ_p M[q,p] · x[p, t, :] (tileScatter)
@@ -223,15 +232,7 @@ func (op *tileOp) scatter(out, x []float32) {
 		}
 		s := getFloats(op.q * ld)
 		defer putFloats(s)
-		if !op.sparse || !vecRowComb(s, ld, xs, ld, n, op.prog) {
-			p := &problem{
-				batch: 1, m: op.q, n: n, k: op.p,
-				a: op.m, rsA: op.p, csA: 1,
-				b: xs, rsB: ld, csB: 1,
-				c: s, ldc: ld,
-			}
-			gemm(p, kernelFor(p), 1)
-		}
+		op.transform(s, 0, ld, xs, ld, n)
 		for q := range op.q {
 			row := s[q*ld : q*ld+n]
 			for i, dst0 := range op.idx[q*t+t0 : q*t+t1] {
@@ -257,7 +258,8 @@ func (op *tileOp) scatter(out, x []float32) {
 }
 
 // setProgram prepares the sparse kernel's program of op.m ([outRows,
-// inRows]) and turns it on when at most maxSparseDensity of m is non-zero.
+// inRows], the shape transform reads from it) and turns the kernel on when
+// at most maxSparseDensity of m is non-zero.
 func (op *tileOp) setProgram(outRows, inRows int) {
 	op.prog = newRowProgram(op.m, outRows, inRows)
 	op.sparse = float64(op.prog.nonZero) <= maxSparseDensity*float64(outRows*inRows)

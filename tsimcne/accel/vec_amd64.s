@@ -4,27 +4,9 @@
 
 // AVX2 kernels of the memory-bound element-wise passes (vec_amd64.go). Each
 // processes n elements, n a multiple of 8; the Go callers do the tail.
-// Operand order is Go's (reversed from Intel's): VMAXPS B, A, D sets
-// D = A > B ? A : B, i.e. B when either is NaN or they are equal.
+// Operand order is Go's, reversed from Intel's (see vec_amd64.h).
 
-// GOMAX sets D = Go's max(A, B): NaN if either is NaN, +0 for max(+0, -0).
-// T1, T2 are scratch.
-#define GOMAX(A, B, D, T1, T2) \
-	VMAXPS B, A, D; \
-	VCMPPS $3, A, A, T1; \
-	VBLENDVPS T1, A, D, D; \
-	VCMPPS $0, B, A, T1; \
-	VANDPS B, A, T2; \
-	VBLENDVPS T1, T2, D, D
-
-// GOMIN sets D = Go's min(A, B): NaN if either is NaN, -0 for min(+0, -0).
-#define GOMIN(A, B, D, T1, T2) \
-	VMINPS B, A, D; \
-	VCMPPS $3, A, A, T1; \
-	VBLENDVPS T1, A, D, D; \
-	VCMPPS $0, B, A, T1; \
-	VORPS B, A, T2; \
-	VBLENDVPS T1, T2, D, D
+#include "vec_amd64.h"
 
 // func addToAVX2(dst, src *float32, n int)
 TEXT ·addToAVX2(SB), NOSPLIT, $0-24
@@ -153,6 +135,18 @@ scatdone:
 	VZEROUPPER
 	RET
 
+// ADDSUMS adds the float64 accumulators of features BX..BX+7 to the sums:
+// Y0, Y1 to s (DI), Y2, Y3 to q (R10).
+#define ADDSUMS \
+	VADDPD (DI)(BX*8), Y0, Y0; \
+	VMOVUPD Y0, (DI)(BX*8); \
+	VADDPD 32(DI)(BX*8), Y1, Y1; \
+	VMOVUPD Y1, 32(DI)(BX*8); \
+	VADDPD (R10)(BX*8), Y2, Y2; \
+	VMOVUPD Y2, (R10)(BX*8); \
+	VADDPD 32(R10)(BX*8), Y3, Y3; \
+	VMOVUPD Y3, 32(R10)(BX*8)
+
 // func bnSumsAVX2(x *float32, rows, ld int, s, q *float64, c int)
 //
 // For j < c (a multiple of 8): s[j] += Σ_r x[r*ld+j], q[j] += Σ_r x[r*ld+j]²,
@@ -188,14 +182,7 @@ sumrow:
 	DECQ DX
 	JMP sumrow
 sumrowsdone:
-	VADDPD (DI)(BX*8), Y0, Y0
-	VMOVUPD Y0, (DI)(BX*8)
-	VADDPD 32(DI)(BX*8), Y1, Y1
-	VMOVUPD Y1, 32(DI)(BX*8)
-	VADDPD (R10)(BX*8), Y2, Y2
-	VMOVUPD Y2, (R10)(BX*8)
-	VADDPD 32(R10)(BX*8), Y3, Y3
-	VMOVUPD Y3, 32(R10)(BX*8)
+	ADDSUMS
 	ADDQ $8, BX
 	JMP sumstrip
 sumdone:
@@ -247,14 +234,7 @@ gsrow:
 	DECQ DX
 	JMP gsrow
 gsrowsdone:
-	VADDPD (DI)(BX*8), Y0, Y0
-	VMOVUPD Y0, (DI)(BX*8)
-	VADDPD 32(DI)(BX*8), Y1, Y1
-	VMOVUPD Y1, 32(DI)(BX*8)
-	VADDPD (R10)(BX*8), Y2, Y2
-	VMOVUPD Y2, (R10)(BX*8)
-	VADDPD 32(R10)(BX*8), Y3, Y3
-	VMOVUPD Y3, 32(R10)(BX*8)
+	ADDSUMS
 	ADDQ $8, BX
 	JMP gsstrip
 gsdone:
@@ -478,379 +458,5 @@ grcoldone:
 	DECQ CX
 	JMP grrow
 grdone:
-	VZEROUPPER
-	RET
-
-// Element-wise binary ops (elementwise.go's binaryRun): dst[i] = a[i] op
-// b[i] (VV), a[i] op c (VS, c = *b) or c op b[i] (SV, c = *a), for n a
-// multiple of 8. Go's operand order: VSUBPS B, A, D sets D = A - B.
-
-// func binAddVVAVX2(dst, a, b *float32, n int)
-TEXT ·binAddVVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-baddvvloop:
-	CMPQ AX, CX
-	JGE baddvvdone
-	VMOVUPS (SI)(AX*1), Y0
-	VADDPS (DX)(AX*1), Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP baddvvloop
-baddvvdone:
-	VZEROUPPER
-	RET
-
-// func binAddVSAVX2(dst, a, b *float32, n int)
-TEXT ·binAddVSAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (DX), Y1
-baddvsloop:
-	CMPQ AX, CX
-	JGE baddvsdone
-	VMOVUPS (SI)(AX*1), Y0
-	VADDPS Y1, Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP baddvsloop
-baddvsdone:
-	VZEROUPPER
-	RET
-
-// func binAddSVAVX2(dst, a, b *float32, n int)
-TEXT ·binAddSVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (SI), Y1
-baddsvloop:
-	CMPQ AX, CX
-	JGE baddsvdone
-	VADDPS (DX)(AX*1), Y1, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP baddsvloop
-baddsvdone:
-	VZEROUPPER
-	RET
-
-// func binSubVVAVX2(dst, a, b *float32, n int)
-TEXT ·binSubVVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-bsubvvloop:
-	CMPQ AX, CX
-	JGE bsubvvdone
-	VMOVUPS (SI)(AX*1), Y0
-	VSUBPS (DX)(AX*1), Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bsubvvloop
-bsubvvdone:
-	VZEROUPPER
-	RET
-
-// func binSubVSAVX2(dst, a, b *float32, n int)
-TEXT ·binSubVSAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (DX), Y1
-bsubvsloop:
-	CMPQ AX, CX
-	JGE bsubvsdone
-	VMOVUPS (SI)(AX*1), Y0
-	VSUBPS Y1, Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bsubvsloop
-bsubvsdone:
-	VZEROUPPER
-	RET
-
-// func binSubSVAVX2(dst, a, b *float32, n int)
-TEXT ·binSubSVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (SI), Y1
-bsubsvloop:
-	CMPQ AX, CX
-	JGE bsubsvdone
-	VSUBPS (DX)(AX*1), Y1, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bsubsvloop
-bsubsvdone:
-	VZEROUPPER
-	RET
-
-// func binMulVVAVX2(dst, a, b *float32, n int)
-TEXT ·binMulVVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-bmulvvloop:
-	CMPQ AX, CX
-	JGE bmulvvdone
-	VMOVUPS (SI)(AX*1), Y0
-	VMULPS (DX)(AX*1), Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bmulvvloop
-bmulvvdone:
-	VZEROUPPER
-	RET
-
-// func binMulVSAVX2(dst, a, b *float32, n int)
-TEXT ·binMulVSAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (DX), Y1
-bmulvsloop:
-	CMPQ AX, CX
-	JGE bmulvsdone
-	VMOVUPS (SI)(AX*1), Y0
-	VMULPS Y1, Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bmulvsloop
-bmulvsdone:
-	VZEROUPPER
-	RET
-
-// func binMulSVAVX2(dst, a, b *float32, n int)
-TEXT ·binMulSVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (SI), Y1
-bmulsvloop:
-	CMPQ AX, CX
-	JGE bmulsvdone
-	VMULPS (DX)(AX*1), Y1, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bmulsvloop
-bmulsvdone:
-	VZEROUPPER
-	RET
-
-// func binDivVVAVX2(dst, a, b *float32, n int)
-TEXT ·binDivVVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-bdivvvloop:
-	CMPQ AX, CX
-	JGE bdivvvdone
-	VMOVUPS (SI)(AX*1), Y0
-	VDIVPS (DX)(AX*1), Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bdivvvloop
-bdivvvdone:
-	VZEROUPPER
-	RET
-
-// func binDivVSAVX2(dst, a, b *float32, n int)
-TEXT ·binDivVSAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (DX), Y1
-bdivvsloop:
-	CMPQ AX, CX
-	JGE bdivvsdone
-	VMOVUPS (SI)(AX*1), Y0
-	VDIVPS Y1, Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bdivvsloop
-bdivvsdone:
-	VZEROUPPER
-	RET
-
-// func binDivSVAVX2(dst, a, b *float32, n int)
-TEXT ·binDivSVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (SI), Y1
-bdivsvloop:
-	CMPQ AX, CX
-	JGE bdivsvdone
-	VDIVPS (DX)(AX*1), Y1, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bdivsvloop
-bdivsvdone:
-	VZEROUPPER
-	RET
-
-// func binMaxVVAVX2(dst, a, b *float32, n int)
-TEXT ·binMaxVVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-bmaxvvloop:
-	CMPQ AX, CX
-	JGE bmaxvvdone
-	VMOVUPS (SI)(AX*1), Y0
-	VMOVUPS (DX)(AX*1), Y1
-	GOMAX(Y0, Y1, Y2, Y3, Y4)
-	VMOVUPS Y2, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bmaxvvloop
-bmaxvvdone:
-	VZEROUPPER
-	RET
-
-// func binMaxVSAVX2(dst, a, b *float32, n int)
-TEXT ·binMaxVSAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (DX), Y1
-bmaxvsloop:
-	CMPQ AX, CX
-	JGE bmaxvsdone
-	VMOVUPS (SI)(AX*1), Y0
-	GOMAX(Y0, Y1, Y2, Y3, Y4)
-	VMOVUPS Y2, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bmaxvsloop
-bmaxvsdone:
-	VZEROUPPER
-	RET
-
-// func binMaxSVAVX2(dst, a, b *float32, n int)
-TEXT ·binMaxSVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (SI), Y0
-bmaxsvloop:
-	CMPQ AX, CX
-	JGE bmaxsvdone
-	VMOVUPS (DX)(AX*1), Y1
-	GOMAX(Y0, Y1, Y2, Y3, Y4)
-	VMOVUPS Y2, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bmaxsvloop
-bmaxsvdone:
-	VZEROUPPER
-	RET
-
-// func binMinVVAVX2(dst, a, b *float32, n int)
-TEXT ·binMinVVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-bminvvloop:
-	CMPQ AX, CX
-	JGE bminvvdone
-	VMOVUPS (SI)(AX*1), Y0
-	VMOVUPS (DX)(AX*1), Y1
-	GOMIN(Y0, Y1, Y2, Y3, Y4)
-	VMOVUPS Y2, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bminvvloop
-bminvvdone:
-	VZEROUPPER
-	RET
-
-// func binMinVSAVX2(dst, a, b *float32, n int)
-TEXT ·binMinVSAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (DX), Y1
-bminvsloop:
-	CMPQ AX, CX
-	JGE bminvsdone
-	VMOVUPS (SI)(AX*1), Y0
-	GOMIN(Y0, Y1, Y2, Y3, Y4)
-	VMOVUPS Y2, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bminvsloop
-bminvsdone:
-	VZEROUPPER
-	RET
-
-// func binMinSVAVX2(dst, a, b *float32, n int)
-TEXT ·binMinSVAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	VBROADCASTSS (SI), Y0
-bminsvloop:
-	CMPQ AX, CX
-	JGE bminsvdone
-	VMOVUPS (DX)(AX*1), Y1
-	GOMIN(Y0, Y1, Y2, Y3, Y4)
-	VMOVUPS Y2, (DI)(AX*1)
-	ADDQ $32, AX
-	JMP bminsvloop
-bminsvdone:
 	VZEROUPPER
 	RET

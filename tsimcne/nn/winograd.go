@@ -28,7 +28,10 @@ import (
 // backward pass is Winograd-shaped too: the transforms' gradients are products
 // with the transposed constants, the batched product's gradients are batched
 // products of the same size. The result equals the convolution up to float
-// rounding (the m=2 transforms have entries 0, ±1 and ±1/2).
+// rounding (the m=2 transforms have entries 0, ±1 and ±1/2). On the pure-Go
+// backend tsimcne/accel fuses each gather with its transform, and each
+// transform with the Transpose or ScatterSum after it, into single nodes
+// that work in cache (accel/tiles.go); the graph here stays the same.
 
 // winogradTile holds the transform matrices of one F(m x m, 3 x 3).
 type winogradTile struct {
