@@ -75,8 +75,14 @@ type tileOp struct {
 	// prog is m for the sparse row-combination kernel, used instead of the
 	// GEMM where it can (vecRowComb) when m is mostly zeros (Winograd's
 	// transforms: 37-56% non-zero).
-	prog        rowProgram
-	sparse      bool
+	prog   rowProgram
+	sparse bool
+	// kron, when set, applies m as a Kronecker product in two passes of the
+	// sparse kernel (kron[0] into a scratch of kronRows rows, then kron[1]),
+	// fewer multiply-adds than prog for Winograd's F(4x4) transforms.
+	kron        [2]rowProgram
+	kronRows    int
+	useKron     bool
 	description string
 }
 
@@ -196,6 +202,13 @@ func (op *tileOp) gather(out, src []float32) {
 // the rows of op.m and j < n: with the sparse kernel where op.sparse and it
 // applies, else with the GEMM.
 func (op *tileOp) transform(dst []float32, dOff, ldDst int, src []float32, ldSrc, n int) {
+	if op.useKron {
+		t := getFloats(op.kronRows * ldSrc)
+		defer putFloats(t)
+		if vecRowComb(t, ldSrc, src, ldSrc, n, op.kron[0]) && vecRowComb(dst[dOff:], ldDst, t, ldSrc, n, op.kron[1]) {
+			return
+		}
+	}
 	if op.sparse && vecRowComb(dst[dOff:], ldDst, src, ldSrc, n, op.prog) {
 		return
 	}
@@ -263,6 +276,12 @@ func (op *tileOp) scatter(out, x []float32) {
 func (op *tileOp) setProgram(outRows, inRows int) {
 	op.prog = newRowProgram(op.m, outRows, inRows)
 	op.sparse = float64(op.prog.nonZero) <= maxSparseDensity*float64(outRows*inRows)
+	if k1, k2, r, c, ok := kronFactors(op.m, outRows, inRows); ok {
+		op.kron[0], op.kron[1] = kronPrograms(k1, k2, r, c)
+		op.kronRows = r * c
+		// Worth it when the two passes take clearly fewer multiply-adds.
+		op.useKron = op.kron[0].nonZero+op.kron[1].nonZero < op.prog.nonZero*4/5
+	}
 }
 
 // maxSparseDensity is the largest fraction of non-zero entries for which the

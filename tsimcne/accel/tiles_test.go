@@ -23,11 +23,13 @@ func TestFusedTiles(t *testing.T) {
 	for _, c := range []struct {
 		batch, h, w, rowSize, q, p int
 		zeros                      float64 // fraction of zeros in the constant matrices
+		kron                       bool    // constant matrices that are Kronecker products (as Winograd's)
 	}{
-		{2, 4, 4, 3, 9, 5, 0},       // tiny: one chunk
-		{16, 8, 8, 16, 36, 16, 0},   // many chunks, in parallel
-		{16, 8, 8, 16, 36, 16, 0.6}, // the same, sparse: the row-combination kernel
-		{64, 4, 4, 40, 16, 4, 0.6},  // rows not a multiple of the vector width
+		{2, 4, 4, 3, 9, 5, 0, false},       // tiny: one chunk
+		{16, 8, 8, 16, 36, 16, 0, false},   // many chunks, in parallel
+		{16, 8, 8, 16, 36, 16, 0.6, false}, // the same, sparse: the row-combination kernel
+		{16, 8, 8, 16, 36, 16, 0.4, true},  // Kronecker products: two passes of it
+		{64, 4, 4, 40, 16, 4, 0.6, false},  // rows not a multiple of the vector width
 	} {
 		name := fmt.Sprintf("%+v", c)
 		rows := c.batch * c.h * c.w
@@ -48,7 +50,13 @@ func TestFusedTiles(t *testing.T) {
 		}
 		mIn := randomTensor(r, "f32", c.p, c.q) // p outputs from q taps
 		mOut := randomTensor(r, "f32", 4, c.p)  // 2x2 outputs per tile
+		if c.kron {
+			mIn, mOut = kronTensor(r, c.p, c.q, c.zeros), kronTensor(r, 4, c.p, c.zeros)
+		}
 		for _, m := range []*tensors.Tensor{mIn, mOut} {
+			if c.kron {
+				break // zeros are in the factors
+			}
 			tensors.MutableFlatData(m, func(d []float32) {
 				for i := range d {
 					if r.Float64() < c.zeros {
@@ -106,4 +114,32 @@ func TestFusedTiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+// kronTensor returns a random [rows, cols] constant that is the Kronecker
+// product k ⊗ k' of two [√rows, √cols] matrices with about the given
+// fraction of zeros.
+func kronTensor(r *rand.Rand, rows, cols int, zeros float64) *tensors.Tensor {
+	rr, cc := int(math.Sqrt(float64(rows))), int(math.Sqrt(float64(cols)))
+	factor := func() []float32 {
+		k := make([]float32, rr*cc)
+		for i := range k {
+			if i == 0 || r.Float64() >= zeros {
+				k[i] = float32(r.NormFloat64())
+			}
+		}
+		return k
+	}
+	k1, k2 := factor(), factor()
+	m := make([]float32, rows*cols)
+	for a := range rr {
+		for b := range rr {
+			for ci := range cc {
+				for d := range cc {
+					m[(a*rr+b)*cols+ci*cc+d] = k1[a*cc+ci] * k2[b*cc+d]
+				}
+			}
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(m, rows, cols)
 }

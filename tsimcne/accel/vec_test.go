@@ -184,3 +184,81 @@ func TestVecBinary(t *testing.T) {
 		}
 	}
 }
+
+// kron returns k1 ⊗ k2 for [r, c] factors, [r², c²] row-major.
+func kron(k1, k2 []float32, r, c int) []float32 {
+	m := make([]float32, r*r*c*c)
+	for a := range r {
+		for b := range r {
+			for ci := range c {
+				for d := range c {
+					m[(a*r+b)*c*c+ci*c+d] = k1[a*c+ci] * k2[b*c+d]
+				}
+			}
+		}
+	}
+	return m
+}
+
+// TestKronPrograms checks that kronFactors finds the factors of Kronecker
+// products (and only of those), and that the two row programs apply the
+// product.
+func TestKronPrograms(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][2]int{{4, 6}, {6, 6}, {2, 4}, {6, 4}} {
+		rows, cols := sz[0], sz[1]
+		k1, k2 := make([]float32, rows*cols), make([]float32, rows*cols)
+		for i := range k1 {
+			if r.IntN(3) > 0 {
+				k1[i] = float32(r.IntN(9) - 4)
+			}
+			if r.IntN(3) > 0 {
+				k2[i] = float32(r.IntN(9)-4) / 6
+			}
+		}
+		k1[0], k2[0] = 1, 1 // not all zero
+		m := kron(k1, k2, rows, cols)
+		f1, f2, gr, gc, ok := kronFactors(m, rows*rows, cols*cols)
+		if !ok || gr != rows || gc != cols {
+			t.Fatalf("%v: kronFactors did not recognise a Kronecker product", sz)
+		}
+		m2 := kron(f1, f2, rows, cols)
+		for i := range m {
+			if math.Abs(float64(m[i]-m2[i])) > 1e-6 {
+				t.Fatalf("%v: factors give m[%d] = %v, want %v", sz, i, m2[i], m[i])
+			}
+		}
+		// A perturbed matrix is no Kronecker product.
+		bad := append([]float32(nil), m...)
+		bad[len(bad)/2+1] += 0.5
+		if _, _, _, _, ok := kronFactors(bad, rows*rows, cols*cols); ok {
+			t.Errorf("%v: kronFactors accepted a matrix that is not a Kronecker product", sz)
+		}
+		if !vecAVX2 {
+			continue
+		}
+		// The two programs against the dense product, on 72 columns.
+		const n = 72
+		src := make([]float32, cols*cols*n)
+		for i := range src {
+			src[i] = float32(r.NormFloat64())
+		}
+		p1, p2 := kronPrograms(f1, f2, rows, cols)
+		tmp := make([]float32, rows*cols*n)
+		got := make([]float32, rows*rows*n)
+		if !vecRowComb(tmp, n, src, n, n, p1) || !vecRowComb(got, n, tmp, n, n, p2) {
+			t.Fatal("vecRowComb declined")
+		}
+		for i := range rows * rows {
+			for j := range n {
+				var want float64
+				for k := range cols * cols {
+					want += float64(m[i*cols*cols+k]) * float64(src[k*n+j])
+				}
+				if math.Abs(float64(got[i*n+j])-want) > 1e-4*(1+math.Abs(want)) {
+					t.Fatalf("%v: row %d column %d = %v, want %v", sz, i, j, got[i*n+j], want)
+				}
+			}
+		}
+	}
+}
