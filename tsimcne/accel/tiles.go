@@ -33,7 +33,10 @@ import (
 //     DotGeneral(constant M, rows) where rows is a Gather of whole rows with
 //     constant indices, or a Reshape/Transpose chain that only permutes rows
 //     (the last axis stays last): the rows are copied into a scratch chunk,
-//     multiplied there with the GEMM and written once.
+//     multiplied there and written once. The product is the GEMM's, or,
+//     for a mostly-zero M, a sparse combination of rows (AVX2, vec.go), in
+//     two passes when M is a Kronecker product k ⊗ k' as all of Winograd's
+//     transforms are.
 //   - transform-scatter: out[idx[q,t], :] += Σ_p M[q,p] · x[p, t, :], for
 //     ScatterSum(operand, constant indices, DotGeneral(constant M, x)) of
 //     whole rows, and, with "=" instead of "+=", for a Reshape/Transpose
