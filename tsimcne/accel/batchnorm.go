@@ -31,36 +31,17 @@ func execFusedBN(backend *simplego.Backend, node *simplego.Node, inputs []*simpl
 	if !ok {
 		return nil, fmt.Errorf("accel: batch-norm node without the fused op's parameters (%T): not built by accel.Backend", nodeData(node))
 	}
-	data := make([][]float32, len(inputs))
-	for i, in := range inputs {
-		d, err := backend.BufferData(in)
-		if err != nil {
-			return nil, err
-		}
-		if data[i], ok = d.([]float32); !ok {
-			return nil, fmt.Errorf("accel: fused batch norm: input #%d is %T, want []float32", i, d)
-		}
+	data, err := fusedInputs(backend, inputs, "fused batch norm")
+	if err != nil {
+		return nil, err
 	}
 	xShape, err := backend.BufferShape(inputs[0])
 	if err != nil {
 		return nil, err
 	}
 	l := bnLayoutOf(xShape, p.axis)
-	// output returns the node's output buffer: input #reuse's buffer when the
-	// executor owns it (the kernels read each element before writing it),
-	// else a new one.
 	output := func(reuse int) (*simplego.Buffer, []float32) {
-		shape := nodeShape(node)
-		if reuse >= 0 && inputsOwned[reuse] {
-			if s, err := backend.BufferShape(inputs[reuse]); err == nil && s.Equal(shape) {
-				buf := inputs[reuse]
-				inputs[reuse] = nil
-				return buf, data[reuse]
-			}
-		}
-		buf := backend.NewBuffer(shape)
-		d, _ := backend.BufferData(buf)
-		return buf, d.([]float32)
+		return fusedOutput(backend, node, inputs, inputsOwned, data, reuse, "fused batch norm")
 	}
 	switch p.kind {
 	case bnStats:

@@ -229,3 +229,39 @@ func (b *builder) BatchNormGradient(operand, scale, mean, variance, gradOutput b
 	}
 	return gradOperand, gradScale, gradOffset, nil
 }
+
+// fusedInputs returns the float32 data of a fused node's inputs (the fused
+// ops of this package are float32 only); op names the node in errors.
+func fusedInputs(backend *simplego.Backend, inputs []*simplego.Buffer, op string) ([][]float32, error) {
+	data := make([][]float32, len(inputs))
+	for i, in := range inputs {
+		d, err := backend.BufferData(in)
+		if err != nil {
+			return nil, err
+		}
+		f, ok := d.([]float32)
+		if !ok {
+			return nil, fmt.Errorf("accel: %s: input #%d is %T, want []float32", op, i, d)
+		}
+		data[i] = f
+	}
+	return data, nil
+}
+
+// fusedOutput returns a fused node's output buffer and its data: input
+// #reuse's buffer when the executor owns it and it has the node's shape
+// (the kernels read each element before writing it; inputs[reuse] is then
+// set to nil, as simplego expects), else a new one (always for reuse < 0).
+func fusedOutput(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool,
+	data [][]float32, reuse int, op string) (*simplego.Buffer, []float32) {
+	shape := nodeShape(node)
+	if reuse >= 0 && inputsOwned[reuse] {
+		if s, err := backend.BufferShape(inputs[reuse]); err == nil && s.Equal(shape) {
+			buf := inputs[reuse]
+			inputs[reuse] = nil
+			return buf, data[reuse]
+		}
+	}
+	buf := backend.NewBuffer(shape)
+	return buf, outputData(backend, buf, shape.Size(), op)
+}

@@ -181,6 +181,19 @@ func tryGather(backend *simplego.Backend, node *simplego.Node, operand, indices 
 		fastRowOps.Add(1)
 		return out, true
 	}
+	if vecAVX2 && rowBytes%32 == 0 && idx32 != nil && opShape.DType.Size() == 4 {
+		// Rows of whole 32-byte vectors: the AVX2 row gather, without a
+		// memmove call per row (as for the Winograd tiles, tiles.go).
+		src32 := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(src))), len(src)/4)
+		dst32 := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst)/4)
+		rowSize := rowBytes / 4
+		parallelFor((n+chunk-1)/chunk, workers, func(c int) {
+			lo, hi := c*chunk, min(n, (c+1)*chunk)
+			vecGatherRows(dst32[lo*rowSize:hi*rowSize], src32, idx32[lo:hi], rowSize)
+		})
+		fastRowOps.Add(1)
+		return out, true
+	}
 	parallelFor((n+chunk-1)/chunk, workers, func(c int) {
 		for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
 			var row int

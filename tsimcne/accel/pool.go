@@ -122,24 +122,17 @@ func execFusedPool(backend *simplego.Backend, node *simplego.Node, inputs []*sim
 	if err != nil {
 		return nil, err
 	}
-	xAny, err := backend.BufferData(inputs[0])
+	data, err := fusedInputs(backend, inputs, "fused max-pool")
 	if err != nil {
 		return nil, err
 	}
-	x := xAny.([]float32)
 	l := poolLayoutOf(xShape.Dimensions, p.window)
-	buf := backend.NewBuffer(nodeShape(node))
-	dAny, _ := backend.BufferData(buf)
-	dst := dAny.([]float32)
+	buf, dst := fusedOutput(backend, node, inputs, inputsOwned, data, -1, "fused max-pool")
 	if nodeOpType(node) == backends.OpTypeReduceWindow {
-		l.max(dst, x)
+		l.max(dst, data[0])
 		return buf, nil
 	}
-	vAny, err := backend.BufferData(inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	l.scatter(dst, x, vAny.([]float32))
+	l.scatter(dst, data[0], data[1])
 	return buf, nil
 }
 

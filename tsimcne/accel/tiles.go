@@ -2,6 +2,7 @@ package accel
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -115,40 +116,25 @@ func execTileOp(backend *simplego.Backend, node *simplego.Node, op *tileOp, inpu
 		}
 	}()
 	tileOpsRun.Add(1)
-	data := make([][]float32, len(inputs))
-	for i, in := range inputs {
-		d, err := backend.BufferData(in)
-		if err != nil {
-			return nil, err
-		}
-		f, ok := d.([]float32)
-		if !ok {
-			return nil, fmt.Errorf("input #%d is %T, want []float32", i, d)
-		}
-		data[i] = f
+	data, err := fusedInputs(backend, inputs, "fused "+op.description)
+	if err != nil {
+		return nil, err
 	}
-	shape := nodeShape(node)
-	newOutput := func() (*simplego.Buffer, []float32) {
-		buf := backend.NewBuffer(shape)
-		return buf, outputData(backend, buf, shape.Size(), op.description)
+	output := func(reuse int) (*simplego.Buffer, []float32) {
+		return fusedOutput(backend, node, inputs, inputsOwned, data, reuse, op.description)
 	}
 	switch op.kind {
 	case tileGather:
-		buf, dst := newOutput()
+		buf, dst := output(-1)
 		op.gather(dst, data[0])
 		return buf, nil
 	case tilePermute:
-		buf, dst := newOutput()
+		buf, dst := output(-1)
 		op.scatter(dst, data[0])
 		return buf, nil
-	default: // tileScatter: inputs operand, x
-		var buf *simplego.Buffer
-		var dst []float32
-		if inputsOwned[0] {
-			buf, dst = inputs[0], data[0]
-			inputs[0] = nil
-		} else {
-			buf, dst = newOutput()
+	default: // tileScatter: inputs operand, x; out = operand + the scatter
+		buf, dst := output(0)
+		if inputs[0] != nil { // not taken over: a new buffer
 			copy(dst, data[0])
 		}
 		op.scatter(dst, data[1])
@@ -185,13 +171,14 @@ func (op *tileOp) gather(out, src []float32) {
 				copy(row[i*r:(i+1)*r], src[int(src0)*r:][:r])
 			}
 		}
-		if !op.sparse {
+		if !op.sparse && !op.useKron {
 			op.transform(out, t0*r, t*r, s, ld, n)
 			return
 		}
-		// The sparse kernel writes into a scratch first: the output's rows
-		// are far apart (often a multiple of 4 KiB), and its short row stores
-		// would collide in L1; copying whole rows out is cheap.
+		// The row-combination kernel writes into a scratch first: the
+		// output's rows are far apart (often a multiple of 4 KiB), and its
+		// short row stores would collide in L1; copying whole rows out is
+		// cheap.
 		d := getFloats(op.p * ld)
 		defer putFloats(d)
 		op.transform(d, 0, ld, s, ld, n)
@@ -359,13 +346,19 @@ func scatterChunks(idx []int32, tiles, q, rowSize, rows int) (bounds []int, shar
 	return append(bounds, tiles), shared
 }
 
-// constantData returns a Constant node's data, or nil.
-func (b *builder) constantData(n *simplego.Node) any {
+// constantBuffer returns a Constant node's buffer, or nil.
+func constantBuffer(n *simplego.Node) *simplego.Buffer {
 	if nodeOpType(n) != backends.OpTypeConstant {
 		return nil
 	}
-	buf, ok := nodeData(n).(*simplego.Buffer)
-	if !ok {
+	buf, _ := nodeData(n).(*simplego.Buffer)
+	return buf
+}
+
+// constantData returns a Constant node's data, or nil.
+func (b *builder) constantData(n *simplego.Node) any {
+	buf := constantBuffer(n)
+	if buf == nil {
 		return nil
 	}
 	d, err := b.backend.BufferData(buf)
@@ -397,31 +390,23 @@ func (b *builder) constantMatrix(n *simplego.Node, transpose bool) (m []float32,
 }
 
 // constantRowIndices returns the int32/int64 constant indices n, of shape
-// [..., 1] (index vector last), as int32 row numbers below rows.
+// [..., 1] (index vector last), as int32 row numbers below rows (checked by
+// rowIndices, as the Gather executor checks its indices).
 func (b *builder) constantRowIndices(n *simplego.Node, rows int) ([]int32, bool) {
-	s := nodeShape(n)
-	if s.Rank() < 2 || s.Dimensions[s.Rank()-1] != 1 {
+	buf, s := constantBuffer(n), nodeShape(n)
+	if buf == nil || s.Rank() < 2 || s.Dimensions[s.Rank()-1] != 1 || rows > math.MaxInt32 {
 		return nil, false
 	}
-	var out []int32
-	switch d := b.constantData(n).(type) {
-	case []int32:
-		out = slices.Clone(d)
-	case []int64:
-		out = make([]int32, len(d))
-		for i, v := range d {
-			out[i] = int32(v)
-			if v < 0 || v >= int64(rows) {
-				return nil, false
-			}
-		}
-	default:
+	idx32, idx64, _, ok := rowIndices(b.backend, buf, s.Rank()-1, rows)
+	switch {
+	case !ok:
 		return nil, false
+	case idx32 != nil:
+		return slices.Clone(idx32), true
 	}
-	for _, v := range out {
-		if v < 0 || int(v) >= rows {
-			return nil, false
-		}
+	out := make([]int32, len(idx64))
+	for i, v := range idx64 {
+		out[i] = int32(v) // below rows <= MaxInt32
 	}
 	return out, true
 }
