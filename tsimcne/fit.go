@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -134,6 +135,10 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 	}
 	trainer := train.NewTrainer(m.backend, m.ctx, modelFn, loss.LossFn(m.kernel), opt, nil, nil)
 	stream := newViewStream(ds, aug, m.cfg, stage, pos)
+	if !m.backend.HasSharedBuffers() {
+		stream.device = m.backend
+		stream.prefetch = m.cfg.Prefetch != PrefetchOff
+	}
 	defer stream.release()
 	loop := train.NewLoop(trainer)
 
@@ -185,15 +190,14 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 		if stepInEp == nb {
 			lr, _ := opt.LearningRate(m.ctx)
 			st := EpochStats{Stage: stage, Epoch: curEpoch, Loss: epochLoss / float64(epochSteps),
-				LearningRate: lr, Seconds: time.Since(epochStart).Seconds(), Steps: epochSteps}
-			m.history = append(m.history, st)
+				LearningRate: lr, Seconds: time.Since(epochStart).Seconds(), Steps: epochSteps,
+				DataSeconds: stream.takeWait().Seconds()}
 			if mode == ProgressLines {
-				m.printf("stage %d epoch %d/%d: loss %.4f, lr %.4g, %.1fs\n",
-					stage, curEpoch+1, epochs, st.Loss, lr, st.Seconds)
+				m.printf("stage %d epoch %d/%d: loss %.4f, lr %.4g, %.1fs (waiting for data %.1fs)\n",
+					stage, curEpoch+1, epochs, st.Loss, lr, st.Seconds, st.DataSeconds)
 			}
 			curEpoch++
 			stepInEp = 0
-			epochLoss, epochSteps, epochStart = 0, 0, time.Now()
 			next = Position{Stage: stage, Epoch: curEpoch}
 			if curEpoch < epochs {
 				if err := opt.SetLearningRate(m.ctx, sched.LearningRate(curEpoch)); err != nil {
@@ -201,9 +205,13 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 				}
 			}
 			m.setPosition(next)
+			saveStart := time.Now()
 			if err := m.saveCheckpoint(); err != nil {
 				return err
 			}
+			st.CheckpointSeconds = time.Since(saveStart).Seconds()
+			m.history = append(m.history, st)
+			epochLoss, epochSteps, epochStart = 0, 0, time.Now()
 			if err := m.saveHistory(); err != nil {
 				return err
 			}
@@ -257,6 +265,11 @@ func (m *Model) printf(format string, args ...any) {
 // The order of the images in epoch e and the views of batch b are functions
 // of (Seed, stage, e, b) only, so a resumed run sees the same batches as an
 // uninterrupted one.
+//
+// With prefetch on, Yield starts making the next batch's views in a
+// goroutine before it returns, so that they are made while the training
+// step runs (on a GPU the step and the augmentation then overlap instead of
+// taking turns). The two batches in flight use two tensors per batch size.
 type viewStream struct {
 	ds              *data.Dataset
 	aug             *augment.Augmenter
@@ -268,11 +281,32 @@ type viewStream struct {
 	epoch, batch    int // next batch to yield
 	perm            []int
 	permEpoch       int
-	// inputs holds one tensor per batch size (the last batch of an epoch
-	// may be smaller), refilled by every Yield: the training loop runs one
-	// step at a time, and reusing the tensors spares the Go heap 13 MB of
-	// garbage per step at B=256 (see IsOwnershipTransferred).
-	inputs map[int]*tensors.Tensor
+	// inputs holds two tensors per batch size (the last batch of an epoch
+	// may be smaller), refilled in turn: the training loop runs one step at
+	// a time, so the tensor yielded before the last one is free again, and
+	// reusing the tensors spares the Go heap 13 MB of garbage per step at
+	// B=256 (see IsOwnershipTransferred).
+	inputs map[int]*[2]*tensors.Tensor
+	slot   int // which of the two tensors the next batch is made in
+
+	prefetch bool
+	// device, if set, is the backend the views are copied to as soon as
+	// they are made (in the background with prefetch): set for backends
+	// without shared host buffers (XLA on a GPU), where the copy would
+	// otherwise wait for the step.
+	device  backends.Backend
+	pending *viewBatch // the batch being made in the background, if any
+	// wait is the time Yield spent making views or waiting for them since
+	// the last takeWait: the time the training loop waited for data.
+	wait time.Duration
+}
+
+// viewBatch is one batch of views being made, or made.
+type viewBatch struct {
+	epoch, batch int
+	t            *tensors.Tensor
+	err          error
+	done         chan struct{}
 }
 
 func newViewStream(ds *data.Dataset, aug *augment.Augmenter, cfg Config, stage int, pos Position) *viewStream {
@@ -281,7 +315,8 @@ func newViewStream(ds *data.Dataset, aug *augment.Augmenter, cfg Config, stage i
 		nb++
 	}
 	return &viewStream{ds: ds, aug: aug, seed: cfg.Seed, stage: stage, batchSize: cfg.BatchSize,
-		batchesPerEpoch: nb, dropLast: cfg.DropLast, epoch: pos.Epoch, batch: pos.Batch, permEpoch: -1}
+		batchesPerEpoch: nb, dropLast: cfg.DropLast, epoch: pos.Epoch, batch: pos.Batch, permEpoch: -1,
+		prefetch: cfg.Prefetch == PrefetchOn}
 }
 
 // Name implements train.Dataset.
@@ -292,16 +327,31 @@ func (s *viewStream) Name() string { return fmt.Sprintf("%s/stage%d", s.ds.Name,
 func (s *viewStream) Reset() {}
 
 // IsOwnershipTransferred implements train.DatasetCustomOwnership: the
-// stream keeps the tensors it yields and refills them on the next Yield, so
-// the loop must not finalize them.
+// stream keeps the tensors it yields and refills them later, so the loop
+// must not finalize them.
 func (s *viewStream) IsOwnershipTransferred() bool { return false }
 
-// release frees the stream's tensors.
+// release waits for a batch being made and frees the stream's tensors.
 func (s *viewStream) release() {
-	for n, t := range s.inputs {
-		_ = t.FinalizeAll()
+	if p := s.pending; p != nil {
+		<-p.done
+		s.pending = nil
+	}
+	for n, ts := range s.inputs {
+		for _, t := range ts {
+			if t != nil {
+				_ = t.FinalizeAll()
+			}
+		}
 		delete(s.inputs, n)
 	}
+}
+
+// takeWait returns the time the loop waited for views since the last call.
+func (s *viewStream) takeWait() time.Duration {
+	w := s.wait
+	s.wait = 0
+	return w
 }
 
 // permutation returns the image order of epoch e.
@@ -314,37 +364,82 @@ func (s *viewStream) permutation(e int) []int {
 	return s.perm
 }
 
+// start begins making the views of batch b of epoch e in the next free
+// tensor; in the background with prefetch on, else before it returns.
+func (s *viewStream) start(e, b int) *viewBatch {
+	perm := s.permutation(e)
+	lo := b * s.batchSize
+	idx := perm[lo:min(lo+s.batchSize, len(perm))]
+	n := len(idx)
+	if s.inputs == nil {
+		s.inputs = map[int]*[2]*tensors.Tensor{}
+	}
+	ts := s.inputs[n]
+	if ts == nil {
+		ts = new([2]*tensors.Tensor)
+		s.inputs[n] = ts
+	}
+	slot := s.slot
+	if !s.prefetch {
+		slot = 0 // one batch at a time: one tensor per batch size is enough
+	}
+	s.slot ^= 1
+	if ts[slot] == nil {
+		h, w := s.aug.OutputShape(s.ds)
+		ts[slot] = tensors.FromShape(shapes.Make(dtypes.Float32, 2*n, h, w, 3))
+	}
+	vb := &viewBatch{epoch: e, batch: b, t: ts[slot], done: make(chan struct{})}
+	fill := func() {
+		defer close(vb.done)
+		vl := s.aug.ViewLen(s.ds)
+		batchSeed := uint64(s.stage)<<48 | uint64(e)<<24 | uint64(b)
+		var augErr error
+		// MutableFlatData also drops the backend's copy of an earlier batch.
+		if err := tensors.MutableFlatData(vb.t, func(views []float32) {
+			augErr = s.aug.ViewsInto(s.ds, idx, batchSeed, views[:n*vl], views[n*vl:])
+		}); err != nil {
+			vb.err = fmt.Errorf("input tensor of batch %d of epoch %d: %w", b, e, err)
+		} else if augErr != nil {
+			vb.err = fmt.Errorf("making views of batch %d of epoch %d: %w", b, e, augErr)
+		} else if s.device != nil {
+			// As the step's executable would (shared where the backend can).
+			if err := vb.t.MaterializeOnDevice(s.device, true, 0); err != nil {
+				vb.err = fmt.Errorf("copying the views of batch %d of epoch %d to the device: %w", b, e, err)
+			}
+		}
+	}
+	if s.prefetch {
+		go fill()
+	} else {
+		fill()
+	}
+	return vb
+}
+
 // Yield implements train.Dataset.
 func (s *viewStream) Yield() (spec any, inputs, labels []*tensors.Tensor, err error) {
-	perm := s.permutation(s.epoch)
-	start := s.batch * s.batchSize
-	idx := perm[start:min(start+s.batchSize, len(perm))]
-	n := len(idx)
-	vl := s.aug.ViewLen(s.ds)
-	h, w := s.aug.OutputShape(s.ds)
-	if s.inputs == nil {
-		s.inputs = map[int]*tensors.Tensor{}
+	t0 := time.Now()
+	vb := s.pending
+	s.pending = nil
+	if vb == nil || vb.epoch != s.epoch || vb.batch != s.batch {
+		if vb != nil {
+			<-vb.done
+		}
+		vb = s.start(s.epoch, s.batch)
 	}
-	t := s.inputs[n]
-	if t == nil {
-		t = tensors.FromShape(shapes.Make(dtypes.Float32, 2*n, h, w, 3))
-		s.inputs[n] = t
-	}
-	batchSeed := uint64(s.stage)<<48 | uint64(s.epoch)<<24 | uint64(s.batch)
-	var augErr error
-	// MutableFlatData also drops the backend's copy of the previous batch.
-	if err := tensors.MutableFlatData(t, func(views []float32) {
-		augErr = s.aug.ViewsInto(s.ds, idx, batchSeed, views[:n*vl], views[n*vl:])
-	}); err != nil {
-		return nil, nil, nil, fmt.Errorf("input tensor of batch %d of epoch %d: %w", s.batch, s.epoch, err)
-	}
-	if augErr != nil {
-		return nil, nil, nil, fmt.Errorf("making views of batch %d of epoch %d: %w", s.batch, s.epoch, augErr)
+	<-vb.done
+	if vb.err != nil {
+		s.wait += time.Since(t0)
+		return nil, nil, nil, vb.err
 	}
 	s.batch++
 	if s.batch == s.batchesPerEpoch {
 		s.epoch++
 		s.batch = 0
 	}
-	return nil, []*tensors.Tensor{t}, nil, nil
+	if s.prefetch {
+		s.pending = s.start(s.epoch, s.batch)
+	}
+	s.wait += time.Since(t0)
+	return nil, []*tensors.Tensor{vb.t}, nil, nil
 }

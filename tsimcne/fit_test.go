@@ -249,9 +249,12 @@ func TestLoadRunFolder(t *testing.T) {
 	}
 }
 
-// TestViewStreamReusesInputs checks that the training stream refills one
-// tensor per batch size (the loop must not finalize it) with each batch's
-// own views, equal to a fresh computation of the same batch.
+// TestViewStreamReusesInputs checks that the training stream refills its
+// tensors (the loop must not finalize them) with each batch's own views:
+// one tensor per batch size without prefetch; with prefetch two, and never
+// the tensor of the step before (it may still be in use while the next
+// batch is made). Both give the same views, equal to a fresh computation of
+// the same batch.
 func TestViewStreamReusesInputs(t *testing.T) {
 	ds := syntheticImages(10, 2)
 	cfg := tinyConfig()
@@ -260,33 +263,62 @@ func TestViewStreamReusesInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newViewStream(ds, aug, cfg, 1, Position{Stage: 1})
-	defer s.release()
-	if s.IsOwnershipTransferred() {
-		t.Fatal("the stream keeps its tensors: the loop must not finalize them")
-	}
 	var firsts [][]float32
-	var tensorsSeen []any
-	for b := range 4 { // the 4th is batch 0 of the next epoch
-		_, in, _, err := s.Yield()
-		if err != nil {
-			t.Fatal(err)
+	for _, prefetch := range []bool{false, true} {
+		cfg.Prefetch = map[bool]Prefetch{false: PrefetchOff, true: PrefetchOn}[prefetch]
+		s := newViewStream(ds, aug, cfg, 1, Position{Stage: 1})
+		if s.IsOwnershipTransferred() {
+			t.Fatal("the stream keeps its tensors: the loop must not finalize them")
 		}
-		wantViews := 4
-		if b == 2 {
-			wantViews = 2
+		var views [][]float32
+		var tensorsSeen []*tensors.Tensor
+		for b := range 7 { // batches 3-5 are the next epoch's
+			_, in, _, err := s.Yield()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantViews := 4
+			if b%3 == 2 {
+				wantViews = 2
+			}
+			if d := in[0].Shape().Dimensions; d[0] != 2*wantViews {
+				t.Fatalf("prefetch %v, batch %d: %d views, want %d", prefetch, b, d[0], 2*wantViews)
+			}
+			views = append(views, tensors.MustCopyFlatData[float32](in[0]))
+			tensorsSeen = append(tensorsSeen, in[0])
 		}
-		if d := in[0].Shape().Dimensions; d[0] != 2*wantViews {
-			t.Fatalf("batch %d: %d views, want %d", b, d[0], 2*wantViews)
+		if s.pending == nil && prefetch {
+			t.Error("prefetch on, but no batch is being made after a Yield")
 		}
-		firsts = append(firsts, tensors.MustCopyFlatData[float32](in[0]))
-		tensorsSeen = append(tensorsSeen, in[0])
-	}
-	if tensorsSeen[0] != tensorsSeen[1] || tensorsSeen[0] != tensorsSeen[3] || tensorsSeen[2] == tensorsSeen[0] {
-		t.Error("want one reused tensor per batch size")
-	}
-	if slices.Equal(firsts[0], firsts[1]) || slices.Equal(firsts[0], firsts[3]) {
-		t.Error("a reused tensor kept the previous batch's views")
+		if w := s.takeWait(); w <= 0 || s.takeWait() != 0 {
+			t.Errorf("prefetch %v: takeWait %v, then not reset", prefetch, w)
+		}
+		s.release() // with a batch in flight
+		if len(s.inputs) != 0 || s.pending != nil {
+			t.Errorf("prefetch %v: release left tensors or a pending batch", prefetch)
+		}
+		distinct := map[*tensors.Tensor]bool{}
+		for i, tt := range tensorsSeen {
+			distinct[tt] = true
+			if i > 0 && tt == tensorsSeen[i-1] && prefetch {
+				t.Errorf("prefetch: batch %d reuses the tensor of the step before", i)
+			}
+		}
+		if want := map[bool]int{false: 2, true: 4}[prefetch]; len(distinct) != want {
+			t.Errorf("prefetch %v: %d distinct tensors, want %d", prefetch, len(distinct), want)
+		}
+		if slices.Equal(views[0], views[1]) || slices.Equal(views[0], views[3]) {
+			t.Errorf("prefetch %v: a reused tensor kept the previous batch's views", prefetch)
+		}
+		if firsts == nil {
+			firsts = views
+			continue
+		}
+		for b := range views {
+			if !slices.Equal(views[b], firsts[b]) {
+				t.Errorf("batch %d: prefetch changes the views", b)
+			}
+		}
 	}
 	// A fresh stream at epoch 0, batch 1 yields the same views.
 	s2 := newViewStream(ds, aug, cfg, 1, Position{Stage: 1, Batch: 1})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 )
 
 // weights returns every float variable of the model, as float32 copies,
@@ -149,5 +150,81 @@ func TestResumeWithOtherSettingsFails(t *testing.T) {
 	cfg.BatchSize = 16
 	if _, err := New(cfg); err == nil {
 		t.Fatal("resuming with another batch size was accepted")
+	}
+}
+
+// TestCheckpointFormat checks that checkpoints are written uncompressed (the
+// gzip default of GoMLX cost as long as a GPU epoch per save), that one
+// written compressed by an earlier version still loads, and that the
+// history records the time spent waiting for views and saving checkpoints.
+func TestCheckpointFormat(t *testing.T) {
+	dir := t.TempDir()
+	cfg := resumeConfig(dir)
+	cfg.Epochs = [3]int{1, 0, 0}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(syntheticImages(96, 3)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range m.History() {
+		if e.DataSeconds <= 0 || e.DataSeconds > e.Seconds || e.CheckpointSeconds <= 0 {
+			t.Errorf("epoch %+v: want 0 < data_seconds <= seconds and checkpoint_seconds > 0", e)
+		}
+	}
+	names, err := checkpointFiles(dir)
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no checkpoint written: %v", err)
+	}
+	meta, err := os.ReadFile(filepath.Join(dir, names[len(names)-1]+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(meta), `"BinFormat": "uncompressed"`) {
+		t.Errorf("checkpoint metadata does not say uncompressed:\n%.300s", meta)
+	}
+	want := weights(t, m)
+
+	// The same model saved with GoMLX's default (gzip) in a new folder.
+	gzDir := t.TempDir()
+	h, err := checkpoints.Build(m.ctx).Dir(gzDir).Keep(2).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Save(); err != nil {
+		t.Fatal(err)
+	}
+	cfgJSON, err := os.ReadFile(filepath.Join(dir, ConfigFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gzDir, ConfigFileName), cfgJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gzNames, _ := checkpointFiles(gzDir)
+	gzMeta, _ := os.ReadFile(filepath.Join(gzDir, gzNames[0]+".json"))
+	if !strings.Contains(string(gzMeta), `"BinFormat": "gzip"`) {
+		t.Fatalf("GoMLX's default checkpoint is not gzip any more:\n%.300s", gzMeta)
+	}
+	cfg.CheckpointDir = gzDir
+	m2, err := New(cfg)
+	if err != nil {
+		t.Fatalf("loading a gzip checkpoint: %v", err)
+	}
+	for name, w := range want {
+		v := m2.ctx.InspectVariable(name[0], name[1])
+		if v == nil {
+			t.Fatalf("variable %v missing after loading the gzip checkpoint", name)
+		}
+		g := tensors.MustCopyFlatData[float32](v.MustValue())
+		if len(g) != len(w) {
+			t.Fatalf("variable %v: %d values after loading, want %d", name, len(g), len(w))
+		}
+		for j := range w {
+			if g[j] != w[j] {
+				t.Fatalf("variable %v[%d]: loaded %v, saved %v", name, j, g[j], w[j])
+			}
+		}
 	}
 }

@@ -77,6 +77,14 @@ type EpochStats struct {
 	// Steps is the number of batches trained in this epoch by this process
 	// (fewer than a full epoch when it was resumed mid-epoch).
 	Steps int `json:"steps"`
+	// DataSeconds is the part of Seconds the training loop spent waiting
+	// for the views of its batches: making them (without prefetch, see
+	// Config.Prefetch), or waiting for the goroutine that makes them while
+	// the steps run.
+	DataSeconds float64 `json:"data_seconds"`
+	// CheckpointSeconds is the time saving the checkpoint after the epoch
+	// took, not counted in Seconds.
+	CheckpointSeconds float64 `json:"checkpoint_seconds,omitempty"`
 }
 
 // ErrInterrupted is returned (wrapped) by Fit when training stopped because

@@ -23,6 +23,7 @@ at 4 (clip_grad_value_) before the step, as tsimcne/optim.
 
   /usr/bin/python3 bench/torch/step.py --backbone cnn4 --batch 32 --threads 2
   /usr/bin/python3 bench/torch/step.py --check DIR   # DIR from gostep -dump
+  python3 bench/torch/step.py --device cuda --batch 2048   # on a GPU (bench/gpu)
 
 Debian's python3-torch (apt-get install python3-torch) runs on /usr/bin/python3.
 """
@@ -190,8 +191,8 @@ def info_nce_cauchy(z):
     b = n // 2
     d2 = (z.unsqueeze(1) - z.unsqueeze(0)).pow(2).sum(-1)
     log_q = -torch.log1p(d2)
-    masked = log_q.masked_fill(torch.eye(n, dtype=torch.bool), float("-inf"))
-    idx = torch.arange(n)
+    masked = log_q.masked_fill(torch.eye(n, dtype=torch.bool, device=log_q.device), float("-inf"))
+    idx = torch.arange(n, device=z.device)
     return (torch.logsumexp(masked, dim=1) - log_q[idx, (idx + b) % n]).mean()
 
 
@@ -251,8 +252,9 @@ def blas_library():
     return ""
 
 
-def runtime_info(threads, channels_last):
+def runtime_info(threads, channels_last, device="cpu"):
     info = {
+        "device": device,
         "python": sys.version.split()[0],
         "torch": torch.__version__,
         "mkldnn": str(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
@@ -265,6 +267,15 @@ def runtime_info(threads, channels_last):
     for line in torch.__config__.show().splitlines():
         if "MKL-DNN" in line or "oneDNN" in line:
             info["onednn"] = line.strip(" -")
+    if device.startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["cuda"] = str(torch.version.cuda)
+        info["cudnn"] = str(torch.backends.cudnn.version())
+        # PyTorch's defaults, which the reference t-simcne keeps: cuDNN
+        # convolutions may use TF32, plain matrix products not.
+        info["cudnn_tf32"] = str(torch.backends.cudnn.allow_tf32)
+        info["matmul_tf32"] = str(torch.backends.cuda.matmul.allow_tf32)
+        info["cudnn_benchmark"] = str(torch.backends.cudnn.benchmark)
     return info
 
 
@@ -273,6 +284,7 @@ def bench(args):
     model = Model(args.backbone, args.hidden, args.out)
     gen = torch.Generator().manual_seed(args.seed)
     x = torch.rand(args.batch, 3, args.size, args.size, generator=gen)
+    model, x = model.to(args.device), x.to(args.device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -315,8 +327,10 @@ def bench(args):
     res.update({
         "steps": n, "seconds": total, "views_per_s": args.batch * n / total, "step_s": times,
         "warmup_s": warm, "fwd_s": fwd_times, "peak_rss_mib": max_rss_mib(), "loss_first": losses[0], "loss_last": losses[-1],
-        "loadavg_end": load_avg(), "runtime": runtime_info(args.threads, args.channels_last),
+        "loadavg_end": load_avg(), "runtime": runtime_info(args.threads, args.channels_last, args.device),
     })
+    if args.device.startswith("cuda"):
+        res["device_peak_mib"] = torch.cuda.max_memory_allocated(args.device) / 2**20
     print(json.dumps(res), flush=True)
 
 
@@ -432,6 +446,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads (default: all cores)")
     ap.add_argument("--channels-last", action="store_true", help="NHWC (channels_last) tensors instead of NCHW")
     ap.add_argument("--no-flops", action="store_true")
+    ap.add_argument("--device", default="cpu", help="torch device: cpu, or cuda on a GPU (the step's loss.item() synchronises)")
     ap.add_argument("--check", metavar="DIR", help="replay a gostep -dump DIR and compare the losses")
     # Tolerances of --check. Float32 rounding alone gives about 1e-7 on the
     # first loss, and 1e-3 to 3e-2 on the weight updates: the two sides'

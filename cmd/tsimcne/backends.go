@@ -27,6 +27,11 @@ binaries built with the "xla" build tag, and selected with $` + backend.EnvVar +
                                         # its tsimcne/ folder unless given -o)
   ` + backend.EnvVar + `=xla:cuda tsimcne train -preset paper
 
+GoMLX downloads the CUDA plugin on first use. Offline, name a plugin file by
+its absolute path, e.g. the one JAX's CUDA wheels install:
+
+  ` + backend.EnvVar + `=xla:<site-packages>/jax_plugins/xla_cuda13/xla_cuda_plugin.so
+
 The pure-Go backend takes options too, e.g. ` + backend.EnvVar + `=go:parallelism=-1
 (the default here) or go:ops_sequential.`,
 		run: runBackends,

@@ -51,6 +51,7 @@ type trainOptions struct {
 	features bool
 	pictures bool
 	progress *choiceValue
+	prefetch *choiceValue
 }
 
 func (o *trainOptions) define(fs *flag.FlagSet) {
@@ -85,6 +86,8 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.BoolVar(&o.features, "features", true, "also report the kNN accuracy of the backbone features")
 	fs.BoolVar(&o.pictures, "pictures", true, "draw the pictures (map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, map.html)")
 	fs.Var(o.progress, "progress", "progress display `mode`: auto (a bar on a terminal, else a line per epoch), bar, lines or off")
+	o.prefetch = newChoice("auto", "auto", "on", "off")
+	fs.Var(o.prefetch, "prefetch", "make the next batch's views while a step runs: `mode` auto (on GPUs), on or off; the batches are the same either way")
 }
 
 func trainCommand() *command {
@@ -232,6 +235,7 @@ func runTrain(e *env, args []string) error {
 		info.Data.Eval = evalHoldout
 	}
 	o.applyConfig(&cfg, set)
+	cfg.Prefetch = map[string]tsimcne.Prefetch{"auto": tsimcne.PrefetchAuto, "on": tsimcne.PrefetchOn, "off": tsimcne.PrefetchOff}[o.prefetch.v]
 	cfg.CheckpointDir = ckptDir
 	cfg.Log = e.stdout
 	cfg.Progress = progressMode(o.progress.v, e.stdout)

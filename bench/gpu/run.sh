@@ -1,0 +1,134 @@
+#!/bin/bash
+# GPU check and timing of the XLA path, for one call on a lent GPU machine
+# (no Go and no network there: the binaries are built here and carried).
+#
+#   go build -tags xla -ldflags=-s\ -w -o .gpu/gostep ./bench/gostep
+#   go build -tags xla -ldflags=-s\ -w -o .gpu/tsimcne ./cmd/tsimcne
+#   gzip -f .gpu/gostep .gpu/tsimcne          # .gpu/ is in .git/info/exclude
+#   (device tool) run: bash bench/gpu/run.sh, carry .gpu
+#
+# It finds JAX's CUDA PJRT plugin (python3's jax_plugins), points GoMLX at it
+# (GOMLX_BACKEND=xla:/path/to/xla_cuda_plugin.so), times gosimcne's training
+# step at the paper's batch (1024 images = 2048 views) with bench/gostep, the
+# same step in PyTorch (bench/torch/step.py --device cuda), and three epochs of
+# `tsimcne train -preset paper` on random CIFAR-10-format data (the pipeline
+# end to end: augmentation, steps, checkpoints), with and without prefetch.
+# Logs go to $OUT.
+#
+# SECTIONS (default gostep,torch,train) picks the parts; TRAIN_PREFETCH
+# (default "auto off") the -prefetch modes of the train part.
+set -u
+SECTIONS=",${SECTIONS:-gostep,torch,train},"
+want() { [[ $SECTIONS == *",$1,"* ]]; }
+OUT=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUT"
+exec > >(tee "$OUT/log.txt") 2>&1
+T0=$(date +%s)
+stamp() { echo "== [$(( $(date +%s) - T0 ))s] $*"; }
+
+stamp machine
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
+nproc; free -g | head -2
+python3 -c 'import torch, jax; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version(), "jax", jax.__version__)' 2>&1 | tail -1
+
+stamp plugin
+PLUGIN=$(python3 - <<'PY' 2>/dev/null
+import glob, os, importlib.util
+for name in ("jax_plugins.xla_cuda13", "jax_plugins.xla_cuda12"):
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception:
+        spec = None
+    if spec and spec.submodule_search_locations:
+        for d in spec.submodule_search_locations:
+            for f in glob.glob(os.path.join(d, "*.so")):
+                if "plugin" in os.path.basename(f):
+                    print(f); raise SystemExit
+PY
+)
+[ -n "$PLUGIN" ] || PLUGIN=$(find / -name 'xla_cuda_plugin.so' -not -path '/proc/*' 2>/dev/null | head -1)
+echo "plugin: $PLUGIN"
+[ -n "$PLUGIN" ] || { echo "no CUDA PJRT plugin found"; exit 1; }
+SITE=$(dirname "$(dirname "$(dirname "$PLUGIN")")")
+echo "site-packages: $SITE"; ls "$SITE/nvidia" 2>/dev/null | tr '\n' ' '; echo
+# The plugin finds NVIDIA's libraries through its RUNPATH ($ORIGIN/../../nvidia/...);
+# LD_LIBRARY_PATH is a fallback.
+export LD_LIBRARY_PATH=$(ls -d "$SITE"/nvidia/*/lib 2>/dev/null | tr '\n' ':')${LD_LIBRARY_PATH:-}
+CUDA_DIR=""
+for d in "$SITE/nvidia/cuda_nvcc" "$SITE/nvidia/cu13" /usr/local/cuda; do
+  if [ -d "$d/nvvm/libdevice" ]; then CUDA_DIR=$d; break; fi
+done
+echo "cuda data dir: ${CUDA_DIR:-none}"
+[ -n "$CUDA_DIR" ] && export XLA_FLAGS="--xla_gpu_cuda_data_dir=$CUDA_DIR ${XLA_FLAGS:-}"
+export PATH=$PATH:/usr/local/cuda/bin
+export GOPJRT_CUDA_CHECKS=0   # go-xla's check would point XLA_FLAGS at its author's home folder
+export GOMLX_BACKEND="xla:$PLUGIN"
+
+stamp unpack
+mkdir -p /tmp/bin
+for b in gostep tsimcne; do gunzip -c ".gpu/$b.gz" > "/tmp/bin/$b" && chmod +x "/tmp/bin/$b"; done
+ldd "$PLUGIN" | grep 'not found'
+timeout 60 /tmp/bin/tsimcne backends > /tmp/backends.txt 2>&1; rc=$?
+tail -c 2000 /tmp/backends.txt
+echo "backends rc $rc"
+
+if want gostep; then
+stamp "gostep resnet18, 2048 views (XLA, CUDA)"
+timeout 180 /tmp/bin/gostep -backbone resnet18 -batch 2048 -warmup 2 -steps 10 -min-seconds 5 -no-flops > "$OUT/gostep.jsonl" 2> "$OUT/gostep.err"
+echo "rc $?"; tail -c 1500 "$OUT/gostep.err"; head -c 1500 "$OUT/gostep.jsonl"; echo
+stamp "gostep resnet18, 512 views"
+timeout 90 /tmp/bin/gostep -backbone resnet18 -batch 512 -warmup 2 -steps 10 -min-seconds 3 -no-flops >> "$OUT/gostep.jsonl" 2>> "$OUT/gostep.err"
+echo "rc $?"
+
+fi
+
+if want torch; then
+stamp "pytorch resnet18, 2048 views (fp32, NCHW, as the reference)"
+PYTHONUNBUFFERED=1 timeout 90 python3 bench/torch/step.py --device cuda --backbone resnet18 --batch 2048 --warmup 3 --steps 10 --min-seconds 5 --no-flops > "$OUT/torch.jsonl"
+echo "rc $?"
+PYTHONUNBUFFERED=1 timeout 60 python3 bench/torch/step.py --device cuda --backbone resnet18 --batch 2048 --warmup 3 --steps 10 --min-seconds 5 --no-flops --channels-last >> "$OUT/torch.jsonl"
+echo "rc $?"
+PYTHONUNBUFFERED=1 timeout 60 python3 bench/torch/step.py --device cuda --backbone resnet18 --batch 512 --warmup 3 --steps 10 --min-seconds 3 --no-flops >> "$OUT/torch.jsonl"
+echo "rc $?"
+
+fi
+
+if want train; then
+stamp "random CIFAR-10-format data for tsimcne train -preset paper"
+python3 - <<'PY'
+import numpy as np, os
+d = "/tmp/data/cifar-10-batches-bin"; os.makedirs(d, exist_ok=True)
+rng = np.random.default_rng(0)
+for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+    rec = rng.integers(0, 256, size=(10000, 3073), dtype=np.uint8)
+    rec[:, 0] = rng.integers(0, 10, size=10000)
+    rec.tofile(os.path.join(d, name))
+PY
+for pf in ${TRAIN_PREFETCH:-auto off}; do
+  stamp "train -prefetch $pf"
+  rm -rf /tmp/run
+  timeout 150 /tmp/bin/tsimcne train -preset paper -data /tmp/data -epochs 3,0,0 -features=false -pictures=false -progress lines -prefetch $pf -out /tmp/run
+  echo "rc $?"
+  cp /tmp/run/history.json "$OUT/history-prefetch-$pf.json" 2>/dev/null
+  cp /tmp/run/metrics.json "$OUT/metrics-prefetch-$pf.json" 2>/dev/null
+done
+fi
+
+stamp summary
+python3 - "$OUT" <<'PY'
+import json, sys, os
+out = sys.argv[1]
+for f in ("gostep.jsonl", "torch.jsonl"):
+    try:
+        for line in open(os.path.join(out, f)):
+            line = line.strip()
+            if not line.startswith("{"): continue
+            r = json.loads(line)
+            st = sorted(r.get("step_s", []))
+            med = st[len(st)//2] if st else float("nan")
+            print(f'{r["impl"]:8s} {r["backbone"]} B={r["batch"]:5d} views/s {r["views_per_s"]:9.0f}  median step {med*1000:7.1f} ms  '
+                  f'fwd {sorted(r.get("fwd_s",[0]))[len(r.get("fwd_s",[0]))//2]*1000:6.1f} ms  {r.get("runtime",{}).get("memory_format","")}  '
+                  f'dev peak {r.get("device_peak_mib", 0):.0f} MiB  rss {r.get("peak_rss_mib",0):.0f} MiB')
+    except FileNotFoundError:
+        print("missing", f)
+PY
