@@ -102,13 +102,12 @@ func TestResumeGivesSameWeights(t *testing.T) {
 	}
 }
 
-// TestDamagedCheckpointFallsBack truncates the newest checkpoint, as a run
-// killed while saving would leave it, and checks that the previous one is
-// loaded instead.
-func TestDamagedCheckpointFallsBack(t *testing.T) {
-	dir := t.TempDir()
+// fitStage1 trains a model with checkpoints in dir for the given epochs of
+// stage 1 and returns its config and the model.
+func fitStage1(t *testing.T, dir string, epochs int) (Config, *Model) {
+	t.Helper()
 	cfg := resumeConfig(dir)
-	cfg.Epochs = [3]int{2, 0, 0}
+	cfg.Epochs = [3]int{epochs, 0, 0}
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +115,15 @@ func TestDamagedCheckpointFallsBack(t *testing.T) {
 	if err := m.Fit(syntheticImages(96, 3)); err != nil {
 		t.Fatal(err)
 	}
+	return cfg, m
+}
+
+// TestDamagedCheckpointFallsBack truncates the newest checkpoint, as a run
+// killed while saving would leave it, and checks that the previous one is
+// loaded instead.
+func TestDamagedCheckpointFallsBack(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _ := fitStage1(t, dir, 2)
 	names, err := checkpointFiles(dir)
 	if err != nil || len(names) != 2 {
 		t.Fatalf("want 2 checkpoints kept, got %v (%v)", names, err)
@@ -138,15 +146,7 @@ func TestDamagedCheckpointFallsBack(t *testing.T) {
 
 func TestResumeWithOtherSettingsFails(t *testing.T) {
 	dir := t.TempDir()
-	cfg := resumeConfig(dir)
-	cfg.Epochs = [3]int{1, 0, 0}
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Fit(syntheticImages(96, 3)); err != nil {
-		t.Fatal(err)
-	}
+	cfg, _ := fitStage1(t, dir, 1)
 	cfg.BatchSize = 16
 	if _, err := New(cfg); err == nil {
 		t.Fatal("resuming with another batch size was accepted")
@@ -159,15 +159,7 @@ func TestResumeWithOtherSettingsFails(t *testing.T) {
 // history records the time spent waiting for views and saving checkpoints.
 func TestCheckpointFormat(t *testing.T) {
 	dir := t.TempDir()
-	cfg := resumeConfig(dir)
-	cfg.Epochs = [3]int{1, 0, 0}
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Fit(syntheticImages(96, 3)); err != nil {
-		t.Fatal(err)
-	}
+	cfg, m := fitStage1(t, dir, 1)
 	for _, e := range m.History() {
 		if e.DataSeconds <= 0 || e.DataSeconds > e.Seconds || e.CheckpointSeconds <= 0 {
 			t.Errorf("epoch %+v: want 0 < data_seconds <= seconds and checkpoint_seconds > 0", e)
