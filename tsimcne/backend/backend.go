@@ -18,6 +18,12 @@
 // training steps), and the backend returned is wrapped in accel.Backend,
 // which adds fused batch-norm and max-pool ops (see tsimcne/nn.FusedOps);
 // set TSIMCNE_FAST_KERNELS=0 to use GoMLX's own kernels and ops.
+//
+// For a CUDA plugin, XLA_FLAGS gets --xla_gpu_cuda_data_dir set to the
+// nvidia/ folder of go-xla's installation when it names none, working around
+// a go-xla v0.1.4 bug that would set it to a folder of another machine.
+// A plugin can be named by absolute path, e.g. the one of JAX's CUDA wheels:
+// GOMLX_BACKEND=xla:<site-packages>/jax_plugins/xla_cuda13/xla_cuda_plugin.so.
 package backend
 
 import (
@@ -74,6 +80,9 @@ func NewWithConfig(config string) (backends.Backend, error) {
 	if name == "xla" && !xlaLinked {
 		return nil, fmt.Errorf("backend %q: this binary was built without XLA; rebuild with `go build -tags xla -o bin/tsimcne ./cmd/tsimcne` "+
 			"(and a PJRT plugin, see README \"GPU\"), or unset %s to use the pure-Go backend", config, EnvVar)
+	}
+	if name == "xla" {
+		setCUDADataDir(config) // see there: a go-xla v0.1.4 bug
 	}
 	if name == simplego.BackendName {
 		// Faster matrix products for the pure-Go backend (see tsimcne/accel);
