@@ -15,8 +15,11 @@
 //	fig, err = plots.Map(xy, ds.Labels, ds.ClassNames, plots.HighlightOutliers(out))
 //	page, err := plots.Interactive(xy, ds.Labels, ds.ClassNames, plots.Images(ds))
 //
-// In a notebook, ShowMap, ShowThumbnails, ShowOutliers and ShowInteractive
-// draw and display in one call; outside a notebook they write a file (the
+// History draws a run's training curves (loss and learning rate per epoch)
+// from Model.History or a run's history.json.
+//
+// In a notebook, ShowMap, ShowThumbnails, ShowOutliers, ShowInteractive and
+// ShowHistory draw and display in one call; outside a notebook they write a file (the
 // OutputPath option, or a temporary file) and print where.
 //
 // For CIFAR-100, colour by the 20 superclasses by passing
@@ -35,4 +38,4 @@
 // `go generate ./plots` from the repository root after `make demo`).
 package plots
 
-//go:generate go run ./internal/examples -out ../docs/img -embedding ../runs/cifar10-cpu/embedding_test.npy -caption "t-SimCNE, cpu preset"
+//go:generate go run ./internal/examples -out ../docs/img -embedding ../runs/cifar10-cpu/embedding_test.npy -caption "t-SimCNE, cpu preset" -history ../runs/cifar10-cpu/history.json

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/gosimcne/gosimcne/plots"
+	"github.com/gosimcne/gosimcne/tsimcne"
 )
 
 // embedding returns a toy 2-D embedding: three rings of 100 points, one per
@@ -81,4 +82,27 @@ func ExampleInteractive() {
 	defer os.Remove(path)
 	fmt.Println(len(page.HTML()) < 100_000)
 	// Output: true
+}
+
+func ExampleHistory() {
+	// A run's per-epoch history: Model.History(), or a run folder's
+	// history.json read with tsimcne.ReadHistory.
+	var h []tsimcne.EpochStats
+	for e := range 20 {
+		h = append(h, tsimcne.EpochStats{Stage: 1, Epoch: e, Loss: 6 - 0.1*float64(e), LearningRate: 0.03, Seconds: 3.2})
+	}
+	for e := range 5 {
+		h = append(h, tsimcne.EpochStats{Stage: 3, Epoch: e, Loss: 5 - 0.1*float64(e), LearningRate: 3e-5, Seconds: 3.2})
+	}
+	fig, err := plots.History(h, plots.Size(800, 460))
+	if err != nil {
+		log.Fatal(err)
+	}
+	path := filepath.Join(os.TempDir(), "history.png") // or .svg; fig.Display() in a notebook
+	if err := fig.Save(path); err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(path)
+	fmt.Println(fig.Width(), fig.Height())
+	// Output: 800 460
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	xdraw "golang.org/x/image/draw"
@@ -17,7 +18,9 @@ import (
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/font/liberation"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Figure is a static picture (Map, Thumbnails, OutlierGallery) that can be
@@ -106,6 +109,14 @@ type imageItem struct {
 	pixelated  bool // nearest-neighbour scaling (crisp when enlarging small images)
 }
 
+// chartItem is a drawing of gonum.org/v1/plot (History's curves) placed at
+// (x, y) with size (w, h) in CSS pixels; draw paints it on a canvas whose
+// units are those pixels.
+type chartItem struct {
+	x, y, w, h float64
+	draw       func(dc draw.Canvas)
+}
+
 // groupItem opens (or, with end set, closes) an SVG group with a class and
 // optional data-class attribute; the PNG renderer ignores it.
 type groupItem struct {
@@ -120,6 +131,7 @@ func (lineItem) isItem()   {}
 func (textItem) isItem()   {}
 func (imageItem) isItem()  {}
 func (groupItem) isItem()  {}
+func (chartItem) isItem()  {}
 
 func (f *Figure) add(it item)                   { f.items = append(f.items, it) }
 func (f *Figure) begin(class, dataClass string) { f.add(groupItem{class: class, dataClass: dataClass}) }
@@ -232,6 +244,11 @@ func (f *Figure) Image() *image.RGBA {
 			}
 			cv.SetColor(it.col)
 			cv.FillString(face, pt(x, it.y), it.s)
+		case chartItem:
+			it.draw(draw.Canvas{Canvas: cv, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: vg.Length(it.x), Y: vg.Length(H - it.y - it.h)},
+				Max: vg.Point{X: vg.Length(it.x + it.w), Y: vg.Length(H - it.y)},
+			}})
 		case imageItem:
 			r := image.Rect(int(math.Round(it.x*s)), int(math.Round(it.y*s)),
 				int(math.Round((it.x+it.w)*s)), int(math.Round((it.y+it.h)*s)))
@@ -369,6 +386,12 @@ func (f *Figure) SVG() ([]byte, error) {
 				b.WriteString(` style="image-rendering:pixelated"`)
 			}
 			fmt.Fprintf(&b, ` xlink:href="%s"/>`+"\n", uri)
+		case chartItem:
+			svg, err := chartSVG(it)
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(svg)
 		case groupItem:
 			if it.end {
 				b.WriteString("</g>\n")
@@ -384,6 +407,35 @@ func (f *Figure) SVG() ([]byte, error) {
 	b.WriteString("</svg>\n")
 	return []byte(b.String()), nil
 }
+
+// chartSVG draws a chart with gonum's SVG canvas (vgsvg) and returns it as a
+// nested <svg> element placed at the chart's position. vgsvg sizes its
+// document in points over a viewBox in the same units; the nested element
+// gets the figure's pixels instead, so that one unit is one CSS pixel as in
+// the rest of the figure.
+func chartSVG(it chartItem) (string, error) {
+	cv := vgsvg.New(vg.Length(it.w), vg.Length(it.h))
+	it.draw(draw.New(cv))
+	var doc bytes.Buffer
+	if _, err := cv.WriteTo(&doc); err != nil {
+		return "", fmt.Errorf("plots: drawing a chart as SVG: %w", err)
+	}
+	s := doc.String()
+	start := strings.Index(s, "<svg")
+	if start < 0 {
+		return "", fmt.Errorf("plots: gonum's SVG canvas wrote no <svg> element")
+	}
+	s = s[start:]
+	loc := svgPointSize.FindStringIndex(s)
+	if loc == nil || loc[0] > strings.Index(s, ">") {
+		return "", fmt.Errorf("plots: gonum's SVG canvas wrote an unexpected header: %.120s", s)
+	}
+	return s[:loc[0]] + fmt.Sprintf(`x="%s" y="%s" width="%s" height="%s"`,
+		num(it.x), num(it.y), num(it.w), num(it.h)) + s[loc[1]:], nil
+}
+
+// svgPointSize matches the size attributes of vgsvg's <svg> element.
+var svgPointSize = regexp.MustCompile(`width="[0-9.e+-]+pt" height="[0-9.e+-]+pt"`)
 
 // WriteSVG writes the figure as SVG.
 func (f *Figure) WriteSVG(w io.Writer) error {

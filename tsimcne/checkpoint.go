@@ -2,7 +2,9 @@ package tsimcne
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -117,21 +119,32 @@ func (m *Model) openCheckpoints() error {
 // checkpoints, across all the sessions of a run.
 const HistoryFileName = "history.json"
 
+// ReadHistory reads a training history written by Fit (history.json, in
+// the checkpoint folder and in a run folder of the tsimcne command), e.g.
+// for plots.History.
+func ReadHistory(path string) ([]EpochStats, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading training history: %w", err)
+	}
+	var h []EpochStats
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("reading training history %s: %w", path, err)
+	}
+	return h, nil
+}
+
 // loadHistory reads history.json from the checkpoint folder, keeping only
 // the epochs before the checkpoint's position (a run killed after writing
 // the history but before the checkpoint would otherwise count an epoch
 // twice).
 func (m *Model) loadHistory() error {
-	b, err := os.ReadFile(filepath.Join(m.cfg.CheckpointDir, HistoryFileName))
-	if os.IsNotExist(err) {
+	h, err := ReadHistory(filepath.Join(m.cfg.CheckpointDir, HistoryFileName))
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading training history: %w", err)
-	}
-	var h []EpochStats
-	if err := json.Unmarshal(b, &h); err != nil {
-		return fmt.Errorf("reading training history %s: %w", HistoryFileName, err)
+		return err
 	}
 	pos := m.Position()
 	m.history = m.history[:0]

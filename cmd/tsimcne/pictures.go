@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gosimcne/gosimcne/plots"
+	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 )
@@ -19,6 +20,7 @@ const (
 	outliersPNG    = "outliers.png"
 	outliersMapPNG = "outliers_map.png"
 	mapHTML        = "map.html"
+	historyPNG     = "history.png"
 )
 
 // pictureInput is what the pictures show.
@@ -32,12 +34,37 @@ type pictureInput struct {
 	Title string
 	// Outliers is how many outliers to show (default 20).
 	Outliers int
+	// History is the run's per-epoch history, drawn as history.png when
+	// not empty.
+	History []tsimcne.EpochStats
 }
 
-// writePictures draws map.png, map.svg, thumbnails.png, outliers.png,
-// outliers_map.png and map.html into dir and returns the files written.
+// writePictures draws history.png (given a history), map.png, map.svg,
+// thumbnails.png, outliers.png, outliers_map.png and map.html (given a map)
+// into dir and returns the files written.
 func writePictures(e *env, dir string, in pictureInput) ([]string, error) {
+	var written []string
+	save := func(name string, save func(string) error) error {
+		p := filepath.Join(dir, name)
+		if err := save(p); err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		written = append(written, p)
+		return nil
+	}
+	if len(in.History) > 0 {
+		fig, err := plots.History(in.History, plots.Size(800, 500))
+		if err != nil {
+			return written, fmt.Errorf("drawing the training history: %w", err)
+		}
+		if err := save(historyPNG, fig.Save); err != nil {
+			return written, err
+		}
+	}
 	m := in.Map
+	if m == nil {
+		return written, nil
+	}
 	if m.Dim != 2 {
 		return nil, fmt.Errorf("the map is %d-D; pictures need a 2-D map (train stages 2 and 3)", m.Dim)
 	}
@@ -54,15 +81,6 @@ func writePictures(e *env, dir string, in pictureInput) ([]string, error) {
 		common = append(common, plots.Superclasses(in.Images.CoarseLabels, in.Images.CoarseClassNames))
 	}
 	with := func(extra ...plots.Option) []plots.Option { return append(slices.Clip(common), extra...) }
-	var written []string
-	save := func(name string, save func(string) error) error {
-		p := filepath.Join(dir, name)
-		if err := save(p); err != nil {
-			return fmt.Errorf("writing %s: %w", p, err)
-		}
-		written = append(written, p)
-		return nil
-	}
 
 	fig, err := plots.Map(xy, labels, names, with(plots.Title(in.Title), plots.Size(800, 600))...)
 	if err != nil {

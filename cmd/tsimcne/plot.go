@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 )
@@ -21,7 +22,8 @@ func plotCommand() *command {
 		synopsis: "draw the pictures of a run or of an embedding file",
 		usage:    "tsimcne plot -run DIR | tsimcne plot -embedding FILE [-dataset NAME [-split S]] [-out DIR]",
 		help: `Draws map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png and
-map.html (interactive: pan, zoom, hover thumbnails, legend toggles).
+map.html (interactive: pan, zoom, hover thumbnails, legend toggles), and with
+-run history.png (the training curves, from the run's history.json).
 
 With -run it draws the run's train and test maps together (embedding_train.csv
 and embedding_test.csv), with the run's images for the thumbnails, into the run
@@ -155,7 +157,15 @@ func runPlot(e *env, args []string) error {
 		return err
 	}
 	t0 := time.Now()
-	files, err := writePictures(e, out, pictureInput{Map: m, Images: images, Title: title, Outliers: o.outliers})
+	in := pictureInput{Map: m, Images: images, Title: title, Outliers: o.outliers}
+	if o.run != "" {
+		if h, err := tsimcne.ReadHistory(filepath.Join(o.run, historyFile)); err == nil {
+			in.History = h
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(e.stderr, "warning: no history.png: %v\n", err)
+		}
+	}
+	files, err := writePictures(e, out, in)
 	if len(files) > 0 {
 		e.printf("Wrote in %s (%s): %s\n", out, formatSeconds(time.Since(t0).Seconds()), strings.Join(describeFiles(files), ", "))
 	}

@@ -84,7 +84,7 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.IntVar(&o.imageSize, "image-size", 32, "side in `pixels` that folder images are resized to")
 	fs.IntVar(&o.k, "k", knn.DefaultK, "neighbours for the kNN accuracy")
 	fs.BoolVar(&o.features, "features", true, "also report the kNN accuracy of the backbone features")
-	fs.BoolVar(&o.pictures, "pictures", true, "draw the pictures (map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, map.html)")
+	fs.BoolVar(&o.pictures, "pictures", true, "draw the pictures (history.png, map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, map.html)")
 	fs.Var(o.progress, "progress", "progress display `mode`: auto (a bar on a terminal, else a line per epoch), bar, lines or off")
 	o.prefetch = newChoice("auto", "auto", "on", "off")
 	fs.Var(o.prefetch, "prefetch", "make the next batch's views while a step runs: `mode` auto (on GPUs), on or off; the batches are the same either way")
@@ -106,6 +106,7 @@ images and writes to the run folder (-out):
   metrics.json                 kNN accuracy (k=15 by default) of the 2-D map and of the backbone
                                features, wall times, machine, config, per-epoch history
   history.json                 the per-epoch loss, learning rate and time of all sessions
+  history.png                  the training curves: loss and learning rate per epoch
   map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, map.html
                                the pictures, of the train and test images together (an
                                outlier's index counts the rows of embedding_train, then
@@ -701,8 +702,8 @@ func (r *trainResult) printSummary(e *env) {
 // drawPictures draws the map of the train and test images together.
 func (r *trainResult) drawPictures(e *env) ([]string, error) {
 	if r.trainMap.Dim != 2 {
-		e.printf("No pictures: the map is %d-D (stages 2 and 3 were not trained).\n", r.trainMap.Dim)
-		return nil, nil
+		e.printf("No map pictures: the map is %d-D (stages 2 and 3 were not trained).\n", r.trainMap.Dim)
+		return writePictures(e, r.out, pictureInput{History: r.history})
 	}
 	m := r.trainMap
 	images := r.rd.Train
@@ -720,7 +721,7 @@ func (r *trainResult) drawPictures(e *env) ([]string, error) {
 	if r.ev != nil {
 		title += fmt.Sprintf(", kNN accuracy %.3f", r.ev.MapAccuracy)
 	}
-	return writePictures(e, r.out, pictureInput{Map: m, Images: images, Title: title})
+	return writePictures(e, r.out, pictureInput{Map: m, Images: images, Title: title, History: r.history})
 }
 
 // concatMaps returns the points of a followed by those of b.

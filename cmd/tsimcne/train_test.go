@@ -18,7 +18,7 @@ import (
 var trainOutputs = []string{
 	"config.json", "run.json", "history.json", "metrics.json",
 	"embedding_train.npy", "embedding_train.csv", "embedding_test.npy", "embedding_test.csv",
-	"map.png", "map.svg", "thumbnails.png", "outliers.png", "outliers_map.png", "map.html",
+	"history.png", "map.png", "map.svg", "thumbnails.png", "outliers.png", "outliers_map.png", "map.html",
 }
 
 // tinyTrainArgs makes training take seconds: 16x16 images, batch 16, one
@@ -250,7 +250,7 @@ func checkEmbeddingFile(t *testing.T, path string, n int, labelled bool) {
 // checkPictures checks that the pictures in dir are what they claim.
 func checkPictures(t *testing.T, dir string) {
 	t.Helper()
-	for _, n := range []string{"map.png", "thumbnails.png", "outliers.png", "outliers_map.png"} {
+	for _, n := range []string{"history.png", "map.png", "thumbnails.png", "outliers.png", "outliers_map.png"} {
 		f, err := os.Open(filepath.Join(dir, n))
 		if err != nil {
 			t.Error(err)
@@ -293,5 +293,25 @@ func TestApplyConfigScalesRate(t *testing.T) {
 	o.applyConfig(&paper, map[string]bool{"batch": true})
 	if paper.LearningRate != 0 || math.Abs(paper.BaseLearningRate()-0.03*128/256) > 1e-12 {
 		t.Errorf("paper preset with -batch 128: lr %g (base %g), want 0 (0.03·128/256)", paper.LearningRate, paper.BaseLearningRate())
+	}
+}
+
+// TestTrainStage1HistoryOnly trains stage 1 alone: the map is high-dimensional
+// (32-D in the quick preset, 128-D in the paper), so the
+// map pictures are skipped with a note, but the training curves are drawn.
+func TestTrainStage1HistoryOnly(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "shapes")
+	writeImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	writeImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	out := filepath.Join(root, "run")
+	r := runCmd(t, append(tinyTrainArgs(images, out), "-epochs", "2,0,0")...)
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "No map pictures: the map is 32-D") {
+		t.Errorf("no note on the skipped map pictures:\n%s", r.stdout)
+	}
+	mustExist(t, out, "history.png")
+	if _, err := os.Stat(filepath.Join(out, "map.png")); err == nil {
+		t.Error("map.png drawn for a 32-D map")
 	}
 }

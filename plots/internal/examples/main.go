@@ -41,6 +41,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/gosimcne/gosimcne/plots"
+	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 )
@@ -52,10 +53,29 @@ func main() {
 	layout := flag.String("layout", "classes", "placeholder positions: classes or pca")
 	embFile := flag.String("embedding", "", "a real map of the test images (.npy or .csv from tsimcne train/embed); overrides -layout")
 	caption := flag.String("caption", "", "what the positions are, for the titles (with -embedding)")
+	historyFile := flag.String("history", "", "a run's history.json: also draw its training curves (history.png)")
 	flag.Parse()
 	if err := run(*dataDir, *out, *n, *layout, *embFile, *caption); err != nil {
 		log.Fatal(err)
 	}
+	if *historyFile != "" {
+		if err := drawHistory(*historyFile, *out); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// drawHistory draws the training curves of a run's history.json.
+func drawHistory(path, out string) error {
+	h, err := tsimcne.ReadHistory(path)
+	if err != nil {
+		return err
+	}
+	f, err := plots.History(h, plots.Size(800, 460))
+	if err != nil {
+		return err
+	}
+	return save(f, out, "history.png")
 }
 
 func run(dataDir, out string, n int, layout, embFile, caption string) error {
