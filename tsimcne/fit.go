@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -242,6 +243,15 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 			err = fmt.Errorf("Fit: stage %d: %v", stage, r)
 		}
 	}()
+	if strings.HasPrefix(m.backend.Name(), "xla") {
+		// XLA compiles for a minute or more (ResNet-18 on an H100: 36 s per
+		// batch shape), which looks like a hang without a word.
+		again := ""
+		if !m.cfg.DropLast && ds.N%m.cfg.BatchSize != 0 {
+			again = ", and again for each epoch's last, smaller batch"
+		}
+		m.printf("The first step compiles the training graph (XLA: a minute or more for large networks%s).\n", again)
+	}
 	if _, err := loop.RunSteps(stream, steps); err != nil {
 		if stopErr != nil {
 			// Our own stop (interruption, non-finite loss): its message says
