@@ -509,7 +509,8 @@ func formatSeconds(s float64) string {
 type timing struct {
 	DataSeconds float64 `json:"data_seconds"`
 	// TrainSeconds is this session's training; TrainSecondsAllSessions
-	// sums the epochs of history.json (every session of the run).
+	// sums the epochs of history.json (every session of the run) and
+	// their checkpoints.
 	TrainSeconds            float64 `json:"train_seconds"`
 	TrainSecondsAllSessions float64 `json:"train_seconds_all_sessions"`
 	// EvalSeconds covers embedding the train and test images and the kNN
@@ -630,7 +631,7 @@ func (r *trainResult) writeOutputs(e *env, pictures bool) error {
 		}
 	}
 	for _, st := range r.history {
-		r.timing.TrainSecondsAllSessions += st.Seconds
+		r.timing.TrainSecondsAllSessions += st.Seconds + st.CheckpointSeconds
 	}
 	rd := r.rd
 	met := metrics{Dataset: r.info.Data.Dataset, Preset: r.preset, KNN: r.ev, KNNSuperclass: r.superclass,
