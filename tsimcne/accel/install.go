@@ -103,6 +103,7 @@ func install() (err error) {
 	setNodeExecutor(backends.OpTypeReduceMax, priorityUser, fastReduce(backends.OpTypeReduceMax))
 	setNodeExecutor(backends.OpTypeTranspose, priorityUser, withTileOps(fastTranspose))
 	setNodeExecutor(backends.OpTypeWhere, priorityUser, fastWhere)
+	setNodeExecutor(backends.OpTypeGreaterThan, priorityUser, fastGreater)
 	setNodeExecutor(backends.OpTypeSign, priorityUser, fastSign)
 	setNodeExecutor(backends.OpTypeSlice, priorityUser, fastSlice)
 	for _, op := range fusedBatchNormOps {
@@ -202,8 +203,8 @@ func selfTest() error {
 }
 
 // selfTestElementwise runs broadcasting Sub, Div and Max, BroadcastInDim,
-// ReduceSum, ReduceMax, Transpose, Where, Sign and Slice through simplego's
-// executors and ours.
+// ReduceSum, ReduceMax, Transpose, Where, Sign, Slice and GreaterThan
+// through simplego's executors and ours.
 func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 	builder := backend.Builder("accel-self-test-elementwise")
 	xShape := shapes.Make(dtypes.Float32, 4, 3, 5)
@@ -227,7 +228,8 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 	sign, err6 := builder.Sign(x)
 	sliceRows, err9 := builder.Slice(x, []int{1, 0, 0}, []int{3, 3, 5}, []int{1, 1, 1})
 	sliceInner, err10 := builder.Slice(x, []int{0, 1, 2}, []int{4, 3, 4}, []int{1, 1, 1})
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11); err != nil {
+	greater, err12 := builder.GreaterThan(x, zero)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12); err != nil {
 		return err
 	}
 	if node, ok := sliceRows.(*simplego.Node); !ok || nodeOpType(node) != backends.OpTypeSlice {
@@ -326,6 +328,26 @@ func selfTestElementwise(backend *simplego.Backend, r *rand.Rand) error {
 		}
 		_, _ = backend.BufferFinalize(want), backend.BufferFinalize(got)
 	}
+	// GreaterThan's output is bool.
+	node, ok := greater.(*simplego.Node)
+	if !ok {
+		return fmt.Errorf("GreaterThan built %T", greater)
+	}
+	gtInputs := []*simplego.Buffer{xBuf.(*simplego.Buffer), zeroBuf.(*simplego.Buffer)}
+	want, err := execGreaterThan(backend, node, slices.Clone(gtInputs), make([]bool, 2))
+	if err != nil {
+		return err
+	}
+	got, ok := tryGreaterThan(backend, node, slices.Clone(gtInputs), make([]bool, 2))
+	if !ok {
+		return errors.New("the fast GreaterThan declined")
+	}
+	w, _ := backend.BufferData(want)
+	g, _ := backend.BufferData(got)
+	if !slices.Equal(w.([]bool), g.([]bool)) {
+		return fmt.Errorf("GreaterThan: %v, simplego's %v", g, w)
+	}
+	_, _ = backend.BufferFinalize(want), backend.BufferFinalize(got)
 	return nil
 }
 

@@ -8,14 +8,16 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 )
 
-// Where and Sign on float32, as ReLU's gradient (Where(x > 0, v, 0)) and
-// max-pooling's (Sign of x - max) use them: simplego's loops branch on
-// every element, which mispredicts about half the time on activations;
-// these are branch-free and split over goroutines.
+// Where, GreaterThan and Sign on float32, as ReLU's gradient (Where(x > 0,
+// v, 0)) and max-pooling's (Sign of x - max) use them: simplego's loops
+// branch on every element, which mispredicts about half the time on
+// activations (and its GreaterThan is generic code); these are branch-free,
+// AVX2 where the CPU has it, and split over goroutines.
 
 var (
-	fastWhere = executor("Where", 3, execWhere, tryWhere)
-	fastSign  = executor("Sign", 1, execSign, trySign)
+	fastWhere   = executor("Where", 3, execWhere, tryWhere)
+	fastSign    = executor("Sign", 1, execSign, trySign)
+	fastGreater = executor("GreaterThan", 2, execGreaterThan, tryGreaterThan)
 )
 
 // float32Input returns a buffer's float32 data if it has n elements, or a
@@ -73,6 +75,18 @@ func tryWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	chunked(n, func(lo, hi int) {
 		c := cond[lo:hi]
 		d := dst[lo:hi]
+		// The AVX2 kernel does the multiple of 8; the loops below the rest.
+		tv, fv := onTrue, onFalse
+		if len(tv) == n {
+			tv = tv[lo:hi]
+		}
+		if len(fv) == n {
+			fv = fv[lo:hi]
+		}
+		if k := vecWhere(d, c, tv, fv); k > 0 {
+			lo += k
+			c, d = c[k:], d[k:]
+		}
 		switch {
 		case len(onTrue) == n && len(onFalse) == 1:
 			t, f := onTrue[lo:hi], math.Float32bits(onFalse[0])
@@ -98,6 +112,47 @@ func tryWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 				m := boolMask(c[i])
 				d[i] = math.Float32frombits(t&m | f&^m)
 			}
+		}
+	})
+	fastElementwiseOps.Add(1)
+	return out, true
+}
+
+// tryGreaterThan computes a > b for float32 operands of the output's size
+// or scalars (broadcast), into a bool buffer.
+func tryGreaterThan(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
+	outShape := nodeShape(node)
+	n := outShape.Size()
+	if outShape.DType != dtypes.Bool || n == 0 {
+		return nil, false
+	}
+	a, ok1 := float32Input(backend, inputs[0], n)
+	b, ok2 := float32Input(backend, inputs[1], n)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	out := backend.NewBuffer(outShape)
+	if out == nil {
+		return nil, false
+	}
+	data, _ := backend.BufferData(out)
+	dst, _ := data.([]bool)
+	if len(dst) != n {
+		panic("GreaterThan output of the wrong size")
+	}
+	sa, sb := min(len(a)-1, 1), min(len(b)-1, 1) // 1 for arrays, 0 for scalars
+	chunked(n, func(lo, hi int) {
+		av, bv := a, b
+		if sa == 1 {
+			av = a[lo:hi]
+		}
+		if sb == 1 {
+			bv = b[lo:hi]
+		}
+		d := dst[lo:hi]
+		k := vecGreater(d, av, bv)
+		for i := k; i < len(d); i++ {
+			d[i] = av[i*sa] > bv[i*sb]
 		}
 	})
 	fastElementwiseOps.Add(1)

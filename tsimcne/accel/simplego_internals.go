@@ -13,7 +13,7 @@ package accel
 //       priorityUser (100), the level it reserves for "custom user overrides";
 //     - execDotGeneral, execGather, execScatter, execAdd, execSub, execMul,
 //       execDiv, execMax, execMin, execBroadcastInDim, execTranspose, execReduce, execWhere,
-//       execSign, execSlice and execReduceWindow, the original executors
+//       execGreaterThan, execSign, execSlice and execReduceWindow, the original executors
 //       (dotgeneral.go, exec_special_ops.go, gen_exec_binary.go,
 //       exec_unary.go), to which we hand every node we don't compute
 //       ourselves;
@@ -115,6 +115,9 @@ func execMin(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 
 //go:linkname execWhere github.com/gomlx/gomlx/backends/simplego.execWhere
 func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
+
+//go:linkname execGreaterThan github.com/gomlx/gomlx/backends/simplego.execGreaterThan
+func execGreaterThan(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)
 
 //go:linkname execSign github.com/gomlx/gomlx/backends/simplego.execSign
 func execSign(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error)

@@ -237,3 +237,56 @@ func vecBinary(op backends.OpType, dst, a, b []float32, sa, sb int) int {
 	}
 	return n
 }
+
+//go:noescape
+func whereAVX2(dst *float32, cond *bool, t, f *float32, tInc, fInc, n int)
+
+//go:noescape
+func greaterAVX2(dst *bool, a, b *float32, aInc, bInc, n int)
+
+// vecGreaterOK reports whether greaterAVX2 runs: it needs BMI2's PDEP too.
+var vecGreaterOK = cpu.X86.HasBMI2
+
+// vecOperand returns where an operand of n elements (or a scalar, len 1)
+// starts for the kernels and how many bytes it advances per 8 elements;
+// a scalar is broadcast into buf.
+func vecOperand(x []float32, n int, buf *[8]float32) (*float32, int) {
+	if len(x) == 1 {
+		for i := range buf {
+			buf[i] = x[0]
+		}
+		return &buf[0], 0
+	}
+	_ = x[n-1]
+	return &x[0], 32
+}
+
+// vecWhere sets dst[i] = cond[i] ? t[i] : f[i] for the first multiple of 8
+// elements and returns how many; t and f have len(dst) elements or one (a
+// scalar).
+func vecWhere(dst []float32, cond []bool, t, f []float32) int {
+	n := len(dst) &^ 7
+	if !vecAVX2 || n == 0 {
+		return 0
+	}
+	_ = cond[n-1]
+	var tb, fb [8]float32
+	tp, ti := vecOperand(t, n, &tb)
+	fp, fi := vecOperand(f, n, &fb)
+	whereAVX2(&dst[0], &cond[0], tp, fp, ti, fi, n)
+	return n
+}
+
+// vecGreater sets dst[i] = a[i] > b[i] for the first multiple of 8
+// elements and returns how many; a and b have len(dst) elements or one.
+func vecGreater(dst []bool, a, b []float32) int {
+	n := len(dst) &^ 7
+	if !vecAVX2 || !vecGreaterOK || n == 0 {
+		return 0
+	}
+	var ab, bb [8]float32
+	ap, ai := vecOperand(a, n, &ab)
+	bp, bi := vecOperand(b, n, &bb)
+	greaterAVX2(&dst[0], ap, bp, ai, bi, n)
+	return n
+}

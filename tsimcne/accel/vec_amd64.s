@@ -460,3 +460,66 @@ grcoldone:
 grdone:
 	VZEROUPPER
 	RET
+
+// func whereAVX2(dst *float32, cond *bool, t, f *float32, tInc, fInc, n int)
+//
+// dst[i] = cond[i] ? t[i] : f[i] (bits copied, NaN payloads too). t and f
+// advance by tInc and fInc bytes per 8 elements: 32 for arrays, 0 for a
+// scalar broadcast into 8 floats. cond's bools are bytes 0 or 1: widened to
+// dwords and shifted into the sign bit, which VBLENDVPS reads.
+TEXT ·whereAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ cond+8(FP), SI
+	MOVQ t+16(FP), R8
+	MOVQ f+24(FP), R9
+	MOVQ tInc+32(FP), R10
+	MOVQ fInc+40(FP), R11
+	MOVQ n+48(FP), CX
+	XORQ AX, AX
+whereloop:
+	CMPQ AX, CX
+	JGE wheredone
+	VPMOVZXBD (SI)(AX*1), Y0
+	VPSLLD $31, Y0, Y0
+	VMOVUPS (R8), Y1
+	VMOVUPS (R9), Y2
+	VBLENDVPS Y0, Y1, Y2, Y3
+	VMOVUPS Y3, (DI)(AX*4)
+	ADDQ R10, R8
+	ADDQ R11, R9
+	ADDQ $8, AX
+	JMP whereloop
+wheredone:
+	VZEROUPPER
+	RET
+
+// func greaterAVX2(dst *bool, a, b *float32, aInc, bInc, n int)
+//
+// dst[i] = a[i] > b[i] (false where either is NaN: the ordered, quiet
+// comparison), a and b advancing as in whereAVX2. The 8 comparison bits
+// (VMOVMSKPS) are spread to the low bits of 8 bytes with BMI2's PDEP.
+TEXT ·greaterAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), R8
+	MOVQ b+16(FP), R9
+	MOVQ aInc+24(FP), R10
+	MOVQ bInc+32(FP), R11
+	MOVQ n+40(FP), CX
+	MOVQ $0x0101010101010101, R12
+	XORQ AX, AX
+gtloop:
+	CMPQ AX, CX
+	JGE gtdone
+	VMOVUPS (R8), Y0
+	VMOVUPS (R9), Y1
+	VCMPPS $0x1e, Y1, Y0, Y2
+	VMOVMSKPS Y2, BX
+	PDEPQ R12, BX, DX
+	MOVQ DX, (DI)(AX*1)
+	ADDQ R10, R8
+	ADDQ R11, R9
+	ADDQ $8, AX
+	JMP gtloop
+gtdone:
+	VZEROUPPER
+	RET

@@ -8,6 +8,8 @@ import "github.com/gomlx/gomlx/backends"
 
 var vecAVX2 = false
 
+var vecGreaterOK = false
+
 func vecAddTo(dst, src []float32) int                             { return 0 }
 func vecMaxTo(dst, src []float32) int                             { return 0 }
 func vecMax4(dst, x0, x1, x2, x3 []float32) int                   { return 0 }
@@ -26,3 +28,6 @@ func vecRowComb(dst []float32, ldDst int, src []float32, ldSrc, n int, prog rowP
 func vecGatherRows(dst, src []float32, idx []int32, rowSize int) bool { return false }
 
 func vecBinary(op backends.OpType, dst, a, b []float32, sa, sb int) int { return 0 }
+
+func vecWhere(dst []float32, cond []bool, t, f []float32) int { return 0 }
+func vecGreater(dst []bool, a, b []float32) int               { return 0 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/gomlx/gomlx/backends"
 )
@@ -257,6 +258,71 @@ func TestKronPrograms(t *testing.T) {
 				}
 				if math.Abs(float64(got[i*n+j])-want) > 1e-4*(1+math.Abs(want)) {
 					t.Fatalf("%v: row %d column %d = %v, want %v", sz, i, j, got[i*n+j], want)
+				}
+			}
+		}
+	}
+}
+
+// TestVecWhereGreater checks the select and compare kernels (ReLU's
+// gradient, Where(x > 0, g, 0)) against Go on ties, signed zeros, NaNs (a
+// NaN compares false; Where copies NaN payloads as they are) and
+// infinities, with each operand an array or a broadcast scalar.
+func TestVecWhereGreater(t *testing.T) {
+	if !vecAVX2 {
+		t.Skip("no AVX2: the Go loops do everything")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	operand := func(x []float32, scalar bool) ([]float32, func(int) float32) {
+		if scalar {
+			return x[:1], func(int) float32 { return x[0] }
+		}
+		return x, func(i int) float32 { return x[i] }
+	}
+	for _, n := range []int{8, 21, 64, 1000} {
+		a, b := vecTestData(r, n), vecTestData(r, n)
+		a[0] = float32(math.Float32frombits(0x7fc00123)) // a NaN with a payload
+		cond := make([]bool, n)
+		for i := range cond {
+			cond[i] = r.IntN(2) == 0
+		}
+		for _, sc := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			x, xAt := operand(a, sc[0])
+			y, yAt := operand(b, sc[1])
+			dst := make([]float32, n)
+			for i := range dst {
+				dst[i] = 42 // poison: every element must be written
+			}
+			k := vecWhere(dst, cond, x, y)
+			if k != n&^7 {
+				t.Fatalf("vecWhere n=%d did %d elements, want %d", n, k, n&^7)
+			}
+			for i := range k {
+				want := yAt(i)
+				if cond[i] {
+					want = xAt(i)
+				}
+				if math.Float32bits(dst[i]) != math.Float32bits(want) {
+					t.Fatalf("Where n=%d scalars %v: [%d] = %v (%#x), want %v (%#x)", n, sc, i,
+						dst[i], math.Float32bits(dst[i]), want, math.Float32bits(want))
+				}
+			}
+			if !vecGreaterOK {
+				continue
+			}
+			gt := make([]bool, n)
+			if k := vecGreater(gt, x, y); k != n&^7 {
+				t.Fatalf("vecGreater n=%d did %d elements, want %d", n, k, n&^7)
+			}
+			for i := range n &^ 7 {
+				if want := xAt(i) > yAt(i); gt[i] != want {
+					t.Fatalf("Greater n=%d scalars %v: [%d] %v > %v = %v, want %v", n, sc, i, xAt(i), yAt(i), gt[i], want)
+				}
+			}
+			// The bools are the bytes 0 and 1, as Go's.
+			for i, v := range gt {
+				if b := *(*uint8)(unsafe.Pointer(&gt[i])); b > 1 {
+					t.Fatalf("Greater wrote byte %d for %v at %d", b, v, i)
 				}
 			}
 		}
