@@ -39,10 +39,22 @@ func resumeConfig(dir string) Config {
 
 // TestResumeGivesSameWeights interrupts a run in each stage, resumes it
 // from its checkpoint each time, and checks that it ends with exactly the
-// weights of a run that was never stopped.
+// weights of a run that was never stopped; with the views made while the
+// steps run (prefetch, the default on GPUs) too, interrupted with a batch in
+// flight, against a reference without.
 func TestResumeGivesSameWeights(t *testing.T) {
+	for _, p := range []Prefetch{PrefetchOff, PrefetchOn} {
+		t.Run(map[Prefetch]string{PrefetchOff: "prefetch=off", PrefetchOn: "prefetch=on"}[p], func(t *testing.T) {
+			testResume(t, p)
+		})
+	}
+}
+
+func testResume(t *testing.T, prefetch Prefetch) {
 	ds := syntheticImages(96, 3) // 3 batches per epoch
-	ref, err := New(resumeConfig(t.TempDir()))
+	refCfg := resumeConfig(t.TempDir())
+	refCfg.Prefetch = PrefetchOff
+	ref, err := New(refCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +66,9 @@ func TestResumeGivesSameWeights(t *testing.T) {
 	dir := t.TempDir()
 	stops := []Position{{1, 1, 1}, {2, 0, 2}, {3, 1, 0}}
 	for i := 0; ; i++ {
-		m, err := New(resumeConfig(dir))
+		cfg := resumeConfig(dir)
+		cfg.Prefetch = prefetch
+		m, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
