@@ -4,7 +4,7 @@
 #
 #   go build -tags xla -ldflags=-s\ -w -o .gpu/gostep ./bench/gostep
 #   go build -tags xla -ldflags=-s\ -w -o .gpu/tsimcne ./cmd/tsimcne
-#   gzip -f .gpu/gostep .gpu/tsimcne          # .gpu/ is in .git/info/exclude
+#   gzip -f .gpu/gostep .gpu/tsimcne          # .gpu/ is in .gitignore
 #   (device tool) run: bash bench/gpu/run.sh, carry .gpu
 #
 # It finds JAX's CUDA PJRT plugin (python3's jax_plugins), points GoMLX at it
