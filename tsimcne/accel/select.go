@@ -135,11 +135,7 @@ func tryGreaterThan(backend *simplego.Backend, node *simplego.Node, inputs []*si
 	if out == nil {
 		return nil, false
 	}
-	data, _ := backend.BufferData(out)
-	dst, _ := data.([]bool)
-	if len(dst) != n {
-		panic("GreaterThan output of the wrong size")
-	}
+	dst := outputSlice[bool](backend, out, n, "GreaterThan")
 	sa, sb := min(len(a)-1, 1), min(len(b)-1, 1) // 1 for arrays, 0 for scalars
 	chunked(n, func(lo, hi int) {
 		av, bv := a, b
@@ -205,8 +201,14 @@ func trySign(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 // buffer taken over). Anything else is a bug of this package: a panic, which
 // the executor wrapper turns into a fallback to simplego.
 func outputData(backend *simplego.Backend, out *simplego.Buffer, n int, op string) []float32 {
+	return outputSlice[float32](backend, out, n, op)
+}
+
+// outputSlice is outputData for outputs of element type T (GreaterThan's
+// bools).
+func outputSlice[T any](backend *simplego.Backend, out *simplego.Buffer, n int, op string) []T {
 	data, _ := backend.BufferData(out)
-	dst, _ := data.([]float32)
+	dst, _ := data.([]T)
 	if len(dst) != n {
 		panic(op + " output of the wrong size")
 	}
