@@ -73,15 +73,18 @@ func cudaDataDir(config, pluginPaths, home string) string {
 		return nvidiaBeside(name)
 	}
 	// The folders go-xla searches (the ones that can hold its own layout).
+	homeXLA := "" // go-xla's installation in the home folder
+	if home != "" {
+		homeXLA = filepath.Join(home, ".local", "lib", "go-xla")
+	}
 	var dirs []string
 	if pluginPaths != "" {
 		dirs = strings.Split(pluginPaths, ":")
 	} else {
-		for _, d := range []string{filepath.Join(home, ".local", "lib", "go-xla"), "/usr/local/lib/go-xla"} {
-			if home == "" && !filepath.IsAbs(d) {
-				continue
+		for _, d := range []string{homeXLA, "/usr/local/lib/go-xla"} {
+			if d != "" {
+				dirs = append(dirs, d, filepath.Join(d, "nvidia"))
 			}
-			dirs = append(dirs, d, filepath.Join(d, "nvidia"))
 		}
 	}
 	file := "pjrt_c_api_" + name + "_plugin.so"
@@ -93,9 +96,9 @@ func cudaDataDir(config, pluginPaths, home string) string {
 			return nvidiaBeside(p)
 		}
 	}
-	if pluginPaths == "" && home != "" {
+	if pluginPaths == "" && homeXLA != "" {
 		// Not installed yet: GoMLX installs it into this folder first.
-		return filepath.Join(home, ".local", "lib", "go-xla", "nvidia")
+		return filepath.Join(homeXLA, "nvidia")
 	}
 	return ""
 }
