@@ -117,6 +117,12 @@ const (
 	PrefetchOff
 )
 
+// on reports whether to prefetch on a backend that does (accelerator) or
+// does not compute away from host memory.
+func (p Prefetch) on(accelerator bool) bool {
+	return p == PrefetchOn || (p == PrefetchAuto && accelerator)
+}
+
 // Preset names.
 const (
 	PresetPaper = "paper"

@@ -136,10 +136,11 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 	}
 	trainer := train.NewTrainer(m.backend, m.ctx, modelFn, loss.LossFn(m.kernel), opt, nil, nil)
 	stream := newViewStream(ds, aug, m.cfg, stage, pos)
-	if !m.backend.HasSharedBuffers() {
+	accelerator := !m.backend.HasSharedBuffers()
+	if accelerator {
 		stream.device = m.backend
-		stream.prefetch = m.cfg.Prefetch != PrefetchOff
 	}
+	stream.prefetch = m.cfg.Prefetch.on(accelerator)
 	defer stream.release()
 	loop := train.NewLoop(trainer)
 
@@ -326,7 +327,7 @@ func newViewStream(ds *data.Dataset, aug *augment.Augmenter, cfg Config, stage i
 	}
 	return &viewStream{ds: ds, aug: aug, seed: cfg.Seed, stage: stage, batchSize: cfg.BatchSize,
 		batchesPerEpoch: nb, dropLast: cfg.DropLast, epoch: pos.Epoch, batch: pos.Batch, permEpoch: -1,
-		prefetch: cfg.Prefetch == PrefetchOn}
+		prefetch: cfg.Prefetch.on(false)}
 }
 
 // Name implements train.Dataset.
