@@ -252,6 +252,19 @@ func (k StudentT) LogEvalGraph(d2 *Node) *Node {
 // LogSimilarity implements Kernel.
 func (k StudentT) LogSimilarity(x, y *Node) *Node { return k.LogEvalGraph(SquaredDistances(x, y)) }
 
+// StudentTLogEval is StudentT's log-similarity -(ν+1)/2 · log1p(d²/ν) with
+// the degrees of freedom ν given as a graph node (a scalar, e.g. a trained
+// parameter), so that the loss can differentiate with respect to ν too.
+// d2 holds squared distances (any shape); dof must be positive.
+func StudentTLogEval(d2, dof *Node) *Node {
+	if dof.Rank() != 0 {
+		exceptions.Panicf("kernels.StudentTLogEval: dof must be a scalar, got %s", dof.Shape())
+	}
+	dof = ConvertDType(dof, d2.DType())
+	half := Scalar(d2.Graph(), d2.DType(), 0.5)
+	return Neg(Mul(Mul(half, OnePlus(dof)), Log1p(Div(d2, dof))))
+}
+
 // LogSimilarityVec implements Kernel.
 func (k StudentT) LogSimilarityVec(a, b []float64) float64 {
 	return k.LogEval(SquaredDistanceVec(a, b))

@@ -350,3 +350,18 @@ func TestInvalidParametersPanicInGraph(t *testing.T) {
 		t.Errorf("mismatched widths: err = %v", err)
 	}
 }
+
+func TestStudentTLogEvalNode(t *testing.T) {
+	d2 := []float32{0, 0.5, 1, 4, 100}
+	for _, nu := range []float64{0.3, 1, 2.5} {
+		got := tensors.MustCopyFlatData[float32](MustExecOnce(backend.MustDefault(), func(d *Node) *Node {
+			return StudentTLogEval(d, Scalar(d.Graph(), dtypes.Float32, nu))
+		}, d2))
+		for i, x := range d2 {
+			want := StudentT{DoF: nu}.LogEval(float64(x))
+			if math.Abs(float64(got[i])-want) > 1e-5*(1+math.Abs(want)) {
+				t.Errorf("dof %g, d2 %g: %g, want %g", nu, x, got[i], want)
+			}
+		}
+	}
+}

@@ -24,7 +24,6 @@ import (
 
 	"github.com/gosimcne/gosimcne/tsimcne/augment"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
-	"github.com/gosimcne/gosimcne/tsimcne/loss"
 	"github.com/gosimcne/gosimcne/tsimcne/model"
 	"github.com/gosimcne/gosimcne/tsimcne/optim"
 )
@@ -127,14 +126,35 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 			return fmt.Errorf("Fit: %w", err)
 		}
 	}
-	m.setState(stateHeadDim, mcfg.OutDim)
+	annealed := m.cfg.Annealed() && stage == 1
+	var dimMask *context.Variable
+	if annealed {
+		dimMask = m.setAnnealedDim(pos.Epoch)
+	} else {
+		m.setState(stateHeadDim, mcfg.OutDim)
+	}
 	m.embedExec = map[int]*context.Exec{} // weights change: rebuild embedding graphs lazily
 
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
 		out, _ := model.Build(ctx, mcfg, inputs[0])
+		if annealed {
+			// The loss sees only the first AnnealedDim(epoch) outputs: the
+			// others are multiplied by 0, which removes them from every
+			// distance and their gradients. A mask variable instead of a
+			// slice keeps one compiled graph for the whole stage.
+			mask := graph.ExpandAxes(dimMask.ValueGraph(out.Graph()), 0)
+			out = graph.Mul(out, mask)
+		}
+		if m.cfg.LearnDoF {
+			return []*graph.Node{out, m.learnedDoF(ctx, out.Graph())}
+		}
 		return []*graph.Node{out}
 	}
-	trainer := train.NewTrainer(m.backend, m.ctx, modelFn, loss.LossFn(m.kernel), opt, nil, nil)
+	lossFn, err := m.cfg.stageLoss(stage)
+	if err != nil {
+		return fmt.Errorf("Fit: %w", err)
+	}
+	trainer := train.NewTrainer(m.backend, m.ctx, modelFn, lossFn, opt, nil, nil)
 	stream := newViewStream(ds, aug, m.cfg, stage, pos)
 	accelerator := !m.backend.HasSharedBuffers()
 	if accelerator {
@@ -147,8 +167,17 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 	nb := stream.batchesPerEpoch
 	epochs := sched.Epochs
 	steps := (epochs-pos.Epoch)*nb - pos.Batch
-	m.printf("Stage %d/3 (%s): %d-D output, %d epochs of %d batches of %d images, lr %.4g (from epoch %d, batch %d)\n",
-		stage, stageNames[stage-1], mcfg.OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, pos.Epoch, pos.Batch)
+	from := ""
+	if pos.Epoch > 0 || pos.Batch > 0 {
+		from = fmt.Sprintf(" (resuming at epoch %d, batch %d)", pos.Epoch+1, pos.Batch)
+	}
+	if annealed {
+		m.printf("Annealed schedule: output width %d -> %d over %d epochs of %d batches of %d images, lr %.4g%s\n",
+			m.cfg.withDefaults().PretrainDim, m.cfg.withDefaults().OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, from)
+	} else {
+		m.printf("Stage %d/3 (%s): %d-D output, %d epochs of %d batches of %d images, lr %.4g%s\n",
+			stage, stageNames[stage-1], mcfg.OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, from)
+	}
 
 	mode := m.cfg.Progress
 	if mode == ProgressAuto {
@@ -194,9 +223,19 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 			st := EpochStats{Stage: stage, Epoch: curEpoch, Loss: epochLoss / float64(epochSteps),
 				LearningRate: lr, Seconds: time.Since(epochStart).Seconds(), Steps: epochSteps,
 				DataSeconds: stream.takeWait().Seconds()}
+			if annealed {
+				st.Dim = m.cfg.AnnealedDim(curEpoch)
+			}
+			if m.cfg.LearnDoF {
+				st.DoF = m.DoF()
+			}
 			if mode == ProgressLines {
-				m.printf("stage %d epoch %d/%d: loss %.4f, lr %.4g, %.1fs (waiting for data %.1fs)\n",
-					stage, curEpoch+1, epochs, st.Loss, lr, st.Seconds, st.DataSeconds)
+				dim := ""
+				if annealed {
+					dim = fmt.Sprintf(", %d-D", st.Dim)
+				}
+				m.printf("stage %d epoch %d/%d: loss %.4f%s, lr %.4g, %.1fs (waiting for data %.1fs)\n",
+					stage, curEpoch+1, epochs, st.Loss, dim, lr, st.Seconds, st.DataSeconds)
 			}
 			curEpoch++
 			stepInEp = 0
@@ -204,6 +243,9 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 			if curEpoch < epochs {
 				if err := opt.SetLearningRate(m.ctx, sched.LearningRate(curEpoch)); err != nil {
 					return err
+				}
+				if annealed {
+					m.setAnnealedDim(curEpoch)
 				}
 			}
 			m.setPosition(next)
@@ -262,6 +304,67 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 		return fmt.Errorf("Fit: stage %d: %w", stage, err)
 	}
 	return nil
+}
+
+// Scope and name of the learned log-degrees of freedom (Config.LearnDoF).
+const (
+	dofScope = "/loss"
+	dofName  = "log_dof"
+)
+
+// learnedDoF returns the kernel's degrees of freedom ν = exp(dofScale·θ)
+// for the trained scalar θ, creating θ at the kernel's ν the first time.
+func (m *Model) learnedDoF(ctx *context.Context, g *graph.Graph) *graph.Node {
+	v := m.ctx.InspectVariable(dofScope, dofName)
+	if v == nil {
+		spec := m.cfg.Kernel
+		if m.Position().Stage > 1 && m.cfg.MapKernel != "" {
+			spec = m.cfg.MapKernel
+		}
+		nu, err := initialDoF(spec)
+		if err != nil {
+			panic(err)
+		}
+		v = ctx.InAbsPath(dofScope).Checked(false).VariableWithValue(dofName, float32(math.Log(nu)/dofScale))
+	}
+	v.Trainable = true
+	return graph.Exp(graph.MulScalar(v.ValueGraph(g), dofScale))
+}
+
+// DoF returns the learned degrees of freedom of the kernel (Config.LearnDoF),
+// or 0 when they are not learned (or not yet created).
+func (m *Model) DoF() float64 {
+	v := m.ctx.InspectVariable(dofScope, dofName)
+	if v == nil {
+		return 0
+	}
+	t, err := v.Value()
+	if err != nil {
+		return 0
+	}
+	return math.Exp(dofScale * float64(tensors.ToScalar[float32](t)))
+}
+
+// setAnnealedDim records the annealed output width of epoch e
+// (Config.AnnealedDim) as the head's width and sets the loss's mask to it:
+// 1 for the first AnnealedDim(e) outputs, 0 for the others. It returns the
+// mask variable.
+func (m *Model) setAnnealedDim(e int) *context.Variable {
+	c := m.cfg.withDefaults()
+	d := c.AnnealedDim(e)
+	mask := make([]float32, c.PretrainDim)
+	for i := range d {
+		mask[i] = 1
+	}
+	v := m.ctx.InspectVariable(stateScope, stateDimMask)
+	if v == nil {
+		v = m.ctx.InAbsPath(stateScope).Checked(false).VariableWithValue(stateDimMask, mask)
+		v.Trainable = false
+	} else {
+		_ = v.SetValue(tensors.FromValue(mask))
+	}
+	m.setState(stateHeadDim, d)
+	return v
 }
 
 func (m *Model) printf(format string, args ...any) {

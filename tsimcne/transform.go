@@ -50,14 +50,20 @@ func (m *Model) embedExecutor() (*context.Exec, error) {
 		return e, nil
 	}
 	stage := 3
-	if dim != m.cfg.OutDim {
+	annealed := m.cfg.Annealed()
+	if annealed || dim != m.cfg.OutDim {
 		stage = 1
 	}
 	mcfg := m.cfg.modelConfig(stage, m.inputSize)
 	mcfg.FreezeBackbone = false
 	e, err := context.NewExec(m.backend, m.ctx.Reuse(), func(ctx *context.Context, images *graph.Node) (out, features *graph.Node) {
 		ctx.SetTraining(images.Graph(), false)
-		return model.Build(ctx, mcfg, images)
+		out, features = model.Build(ctx, mcfg, images)
+		if annealed && dim < mcfg.OutDim {
+			// The annealed schedule's map: the first dim outputs.
+			out = graph.Slice(out, graph.AxisRange(), graph.AxisRange(0, dim))
+		}
+		return out, features
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the embedding graph: %w", err)

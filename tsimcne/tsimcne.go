@@ -35,7 +35,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 
-	"github.com/gosimcne/gosimcne/kernels"
 	"github.com/gosimcne/gosimcne/tsimcne/backend"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 )
@@ -47,7 +46,6 @@ type Model struct {
 	cfg     Config
 	backend backends.Backend
 	ctx     *context.Context
-	kernel  kernels.Kernel
 	ckpt    *checkpoints.Handler
 
 	// inputSize is the image side the network was built for (0 = not yet).
@@ -85,6 +83,12 @@ type EpochStats struct {
 	// CheckpointSeconds is the time saving the checkpoint after the epoch
 	// took, not counted in Seconds.
 	CheckpointSeconds float64 `json:"checkpoint_seconds,omitempty"`
+	// Dim is the output width the loss used (Config.AnnealedDim) in an
+	// epoch of the annealed schedule; 0 for the paper's stages.
+	Dim int `json:"dim,omitempty"`
+	// DoF is the learned degrees of freedom of the kernel at the end of the
+	// epoch (Config.LearnDoF); 0 when they are not learned.
+	DoF float64 `json:"dof,omitempty"`
 }
 
 // ErrInterrupted is returned (wrapped) by Fit when training stopped because
@@ -105,11 +109,7 @@ func New(cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := kernels.Parse(cfg.Kernel)
-	if err != nil {
-		return nil, err
-	}
-	m := &Model{cfg: cfg, backend: b, kernel: k, log: cfg.Log, embedExec: map[int]*context.Exec{}}
+	m := &Model{cfg: cfg, backend: b, log: cfg.Log, embedExec: map[int]*context.Exec{}}
 	if m.log == nil {
 		m.log = os.Stdout
 	}
@@ -131,7 +131,12 @@ func New(cfg Config) (*Model, error) {
 // in its RunCheckpointsDir sub-folder. The settings come from the checkpoint
 // folder's config.json; opts may change the settings that do not affect
 // training (e.g. Progress, Log).
+//
+// dir may also be a model file written by Model.Export (see LoadExport).
 func Load(dir string, opts ...func(*Config)) (*Model, error) {
+	if st, err := os.Stat(dir); err == nil && st.Mode().IsRegular() {
+		return LoadExport(dir, opts...)
+	}
 	dir, has, findErr := findCheckpointFolder(dir)
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
 	if err != nil {
@@ -186,6 +191,7 @@ const (
 	stateBatch     = "batch"
 	stateInputSize = "input_size"
 	stateHeadDim   = "head_dim"
+	stateDimMask   = "dim_mask"
 )
 
 // stateVar returns the int64 scalar state variable name, creating it with

@@ -17,6 +17,22 @@
 #
 # SECTIONS (default gostep,torch,train) picks the parts; TRAIN_PREFETCH
 # (default "auto off") the -prefetch modes of the train part.
+#
+# SECTIONS=gpushort trains `tsimcne train -preset gpu-short` (ResNet-18, all
+# 60 000 CIFAR-10 images, paper protocol) in one run and leaves in $OUT the
+# log, metrics.json (with the history), history.json, map.png,
+# thumbnails.png and the float16 model export (split in 15 MB parts: files
+# come back at most 16 MiB each; `cat gpu-short.gsm.part-* > gpu-short.gsm`).
+# Real CIFAR-10 is 184 MB and one call carries at most 64 MiB, so
+# bench/gpu/pack-cifar.sh splits it into .gpu/cifar/part1..3 (two files each)
+# and three calls in a row carry one part each (the machine keeps carried
+# paths between calls while it is warm):
+#   run(command="true", carry=[".gpu/cifar/part1"])
+#   run(command="true", carry=[".gpu/cifar/part2"])
+#   run(command="SECTIONS=gpushort bash bench/gpu/run.sh", carry=[".gpu/tsimcne.gz", ".gpu/cifar/part3"])
+# Without all six files there it trains on random data of the same format
+# (timing only) and says so. GPUSHORT_FLAGS adds flags to the train command
+# (e.g. "-epochs 2,1,1" for a dry run).
 set -u
 SECTIONS=",${SECTIONS:-gostep,torch,train},"
 want() { [[ $SECTIONS == *",$1,"* ]]; }
@@ -26,6 +42,9 @@ exec > >(tee "$OUT/log.txt") 2>&1
 T0=$(date +%s)
 stamp() { echo "== [$(( $(date +%s) - T0 ))s] $*"; }
 
+# RUN_ON_CPU=1 skips the GPU setup and runs on the pure-Go backend: a dry
+# run of the script here, at a tiny size (GPUSHORT_FLAGS).
+if [ -z "${RUN_ON_CPU:-}" ]; then
 stamp machine
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
 nproc; free -g | head -2
@@ -63,10 +82,14 @@ echo "cuda data dir: ${CUDA_DIR:-none}"
 export PATH=$PATH:/usr/local/cuda/bin
 export GOPJRT_CUDA_CHECKS=0   # go-xla's check would point XLA_FLAGS at its author's home folder
 export GOMLX_BACKEND="xla:$PLUGIN"
+fi
 
 stamp unpack
 mkdir -p /tmp/bin
-for b in gostep tsimcne; do gunzip -c ".gpu/$b.gz" > "/tmp/bin/$b" && chmod +x "/tmp/bin/$b"; done
+for b in gostep tsimcne; do
+  [ -f ".gpu/$b.gz" ] || { echo "no .gpu/$b.gz carried"; continue; }
+  gunzip -c ".gpu/$b.gz" > "/tmp/bin/$b" && chmod +x "/tmp/bin/$b"
+done
 ldd "$PLUGIN" | grep 'not found'
 timeout 60 /tmp/bin/tsimcne backends > /tmp/backends.txt 2>&1; rc=$?
 tail -c 2000 /tmp/backends.txt
@@ -112,6 +135,37 @@ for pf in ${TRAIN_PREFETCH:-auto off}; do
   cp /tmp/run/history.json "$OUT/history-prefetch-$pf.json" 2>/dev/null
   cp /tmp/run/metrics.json "$OUT/metrics-prefetch-$pf.json" 2>/dev/null
 done
+fi
+
+if want gpushort; then
+stamp "CIFAR-10 for gpu-short"
+D=/tmp/gpushort-data/cifar-10-batches-bin
+rm -rf /tmp/gpushort-data; mkdir -p "$D"
+for f in .gpu/cifar/part*/*; do [ -f "$f" ] && ln -s "$PWD/$f" "$D/$(basename "$f")"; done
+if [ "$(ls "$D"/*.bin 2>/dev/null | wc -l)" -ne 6 ]; then
+  echo "WARNING: real CIFAR-10 not carried (.gpu/cifar/part1..3): random images of the same format, for timing only"
+  rm -f "$D"/*
+  python3 - "$D" <<'PY'
+import numpy as np, os, sys
+d = sys.argv[1]
+rng = np.random.default_rng(0)
+for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+    rec = rng.integers(0, 256, size=(10000, 3073), dtype=np.uint8)
+    rec[:, 0] = rng.integers(0, 10, size=10000)
+    rec.tofile(os.path.join(d, name))
+PY
+fi
+ls -la "$D"
+stamp "train -preset gpu-short"
+rm -rf /tmp/gpu-short
+# shellcheck disable=SC2086
+timeout 560 /tmp/bin/tsimcne train -preset gpu-short -data /tmp/gpushort-data -progress lines -out /tmp/gpu-short ${GPUSHORT_FLAGS:-}
+echo "rc $?"
+stamp "export"
+/tmp/bin/tsimcne export -run /tmp/gpu-short -out /tmp/gpu-short.gsm && (cd /tmp && split -b 15M gpu-short.gsm gpu-short.gsm.part-)
+for f in metrics.json history.json map.png thumbnails.png; do cp "/tmp/gpu-short/$f" "$OUT/" 2>/dev/null; done
+cp /tmp/gpu-short.gsm.part-* "$OUT/" 2>/dev/null
+ls -la "$OUT"
 fi
 
 stamp summary

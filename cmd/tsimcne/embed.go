@@ -45,7 +45,7 @@ type embedOptions struct {
 
 func (o *embedOptions) define(fs *flag.FlagSet) {
 	o.split.v = data.All
-	fs.StringVar(&o.run, "run", "", "trained run `folder` (train's -out), or a checkpoint folder")
+	fs.StringVar(&o.run, "run", "", "trained run `folder` (train's -out), a checkpoint folder, or a model file written by `tsimcne export`")
 	fs.StringVar(&o.dataset, "dataset", "", datasetHelp+" (default: the run's)")
 	fs.StringVar(&o.dataDir, "data", "", "data `folder` (default: the run's, else $TSIMCNE_DATA or the user cache folder)")
 	fs.Var(&o.split, "split", "which images, a `split`: train, test or all (train followed by test)")
@@ -113,6 +113,12 @@ func runEmbed(e *env, args []string) error {
 
 // loadModel loads a run's trained model for inference.
 func loadModel(e *env, runDir string) (*tsimcne.Model, error) {
+	if tsimcne.IsExport(runDir) {
+		return tsimcne.LoadExport(runDir, func(c *tsimcne.Config) {
+			c.Log = e.stdout
+			c.Progress = tsimcne.ProgressOff
+		})
+	}
 	dir := checkpointFolder(runDir)
 	if ok, err := hasCheckpoint(dir); err != nil || !ok {
 		if err == nil {
@@ -138,6 +144,13 @@ func loadModel(e *env, runDir string) (*tsimcne.Model, error) {
 // and image size.
 func dataFor(runDir, dataset, dataDir string, imageSize int) (dataSpec, error) {
 	var spec dataSpec
+	if tsimcne.IsExport(runDir) {
+		// An exported model file (tsimcne export) says nothing of images.
+		runDir = ""
+		if dataset == "" {
+			return spec, usagef("a model file has no run folder saying which images it was trained on: pass -dataset")
+		}
+	}
 	if runDir != "" {
 		info, err := readRunInfo(runDir)
 		switch {

@@ -86,7 +86,7 @@ type command struct {
 
 // commands returns the subcommands by name.
 func commands() map[string]*command {
-	cmds := []*command{downloadCommand(), trainCommand(), embedCommand(), evalCommand(),
+	cmds := []*command{downloadCommand(), trainCommand(), embedCommand(), exportCommand(), evalCommand(),
 		plotCommand(), baselineCommand(), backendsCommand()}
 	m := make(map[string]*command, len(cmds))
 	for _, c := range cmds {

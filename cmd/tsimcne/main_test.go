@@ -49,7 +49,7 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"train", "-nope"}, "flag provided but not defined: -nope"},
 		{[]string{"train", "-epochs", "1,2"}, "three numbers"},
 		{[]string{"train", "-epochs", "0,0,0"}, "all three stages are 0"},
-		{[]string{"train", "-preset", "huge"}, "want one of paper, cpu, quick"},
+		{[]string{"train", "-preset", "huge"}, "want one of paper, cpu, quick, gpu-short"},
 		{[]string{"train", "-batch", "x"}, "invalid value"},
 		{[]string{"train", "extra"}, `unexpected argument "extra"`},
 		{[]string{"train", "-train-limit", "-3"}, "number of images"},

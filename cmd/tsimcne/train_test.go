@@ -315,3 +315,77 @@ func TestTrainStage1HistoryOnly(t *testing.T) {
 		t.Error("map.png drawn for a 32-D map")
 	}
 }
+
+// TestTrainAnnealedAndExport trains the annealed schedule (one stage, a
+// 2-D map at the end, so all pictures are drawn), exports the run to a
+// model file and embeds images with that file.
+func TestTrainAnnealedAndExport(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "shapes")
+	writeImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	writeImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	out := filepath.Join(root, "run")
+	r := runCmd(t, append(tinyTrainArgs(images, out), "-schedule", "annealed", "-epochs", "3,0,0",
+		"-map-kernel", "t:0.7", "-exaggeration", "2", "-learn-dof")...)
+	r.wantCode(t, exitOK)
+	for _, want := range []string{"Annealed schedule: output width 32 -> 2 over 3 epochs", ", 2-D, lr"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	mustExist(t, out, "map.png", "metrics.json")
+	cfg, err := tsimcne.LoadConfig(filepath.Join(out, "checkpoints", tsimcne.ConfigFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Schedule != tsimcne.ScheduleAnnealed || cfg.MapKernel != "t:0.7" || cfg.Exaggeration != 2 || !cfg.LearnDoF {
+		t.Errorf("saved config %+v does not hold the flags", cfg)
+	}
+
+	model := filepath.Join(root, "m.gsm")
+	r = runCmd(t, "export", "-run", out, "-out", model)
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "weights in float16") {
+		t.Errorf("export output:\n%s", r.stdout)
+	}
+	csv := filepath.Join(root, "test.csv")
+	r = runCmd(t, "embed", "-run", model, "-out", csv)
+	r.wantCode(t, exitUsage)
+	if !strings.Contains(r.stderr, "-dataset") {
+		t.Errorf("embed with a model file and no -dataset:\n%s", r.stderr)
+	}
+	r = runCmd(t, "embed", "-run", model, "-dataset", "folder:"+images, "-split", "test", "-image-size", "16", "-out", csv)
+	r.wantCode(t, exitOK)
+	b, err := os.ReadFile(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(b), "\n"); lines != 1+3*8 {
+		t.Errorf("embedding file has %d lines, want a header and 24 points", lines)
+	}
+
+	// Flag checks happen before anything is written.
+	r = runCmd(t, "train", "-exaggeration", "NaN", "-out", filepath.Join(root, "nan"))
+	r.wantCode(t, exitUsage)
+	if _, err := os.Stat(filepath.Join(root, "nan")); err == nil {
+		t.Error("a run folder was made for a rejected flag")
+	}
+	r = runCmd(t, "train", "-schedule", "anneal")
+	r.wantCode(t, exitUsage)
+}
+
+// TestScheduleFlagEpochs: -schedule annealed without -epochs trains the
+// preset's two full-network stages as one.
+func TestScheduleFlagEpochs(t *testing.T) {
+	o := &trainOptions{schedule: newChoice(tsimcne.ScheduleStages, tsimcne.ScheduleNames()...)}
+	_ = o.schedule.Set("annealed")
+	c := tsimcne.CPUConfig()
+	o.applyConfig(&c, map[string]bool{"schedule": true})
+	want := tsimcne.CPUConfig()
+	if c.Epochs != [3]int{want.Epochs[0] + want.Epochs[2], 0, 0} || c.WarmupEpochs != [3]int{want.WarmupEpochs[0], 0, 0} {
+		t.Errorf("annealed cpu preset: epochs %v warm-up %v", c.Epochs, c.WarmupEpochs)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
+	}
+}

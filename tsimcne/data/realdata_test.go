@@ -70,10 +70,52 @@ func TestRealCIFAR10(t *testing.T) {
 		}
 	}
 
-	// The standard loader on the shared folder (one train batch of five).
-	_, err := LoadCIFAR10(root, Train)
+	// The standard loader on the shared folder: all five training batches
+	// (5000 images per class) and the test batch.
+	tr, err := LoadCIFAR10(root, Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make([]int, 10)
+	for _, l := range tr.Labels {
+		counts[l]++
+	}
+	for c, n := range counts {
+		if n != 5000 {
+			t.Errorf("training batches: class %d has %d images, want 5000", c, n)
+		}
+	}
+	ds, err := LoadCIFAR10(root, All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.N != 60000 || tr.N != 50000 {
+		t.Errorf("train N=%d, all N=%d, want 50000 and 60000", tr.N, ds.N)
+	}
+	for _, f := range CIFAR10TrainFiles {
+		part, err := LoadCIFAR10Files(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := manifest[f]; m != nil && !slices.Equal(part.Labels, m) {
+			t.Errorf("%s: labels differ from manifest.csv", f)
+		}
+	}
+
+	// A folder with only some training batches: the standard loader names
+	// the missing one, AvailableBatches takes what is there.
+	partial := filepath.Join(t.TempDir(), CIFAR10Folder)
+	if err := os.MkdirAll(partial, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"data_batch_1.bin", CIFAR10TestFile} {
+		if err := os.Symlink(filepath.Join(dir, f), filepath.Join(partial, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = LoadCIFAR10(filepath.Dir(partial), Train)
 	wantErr(t, err, "data_batch_2.bin", "not found", "AvailableBatches")
-	ds, err := LoadCIFAR10(root, All, AvailableBatches())
+	ds, err = LoadCIFAR10(filepath.Dir(partial), All, AvailableBatches())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,15 +74,30 @@ func InfoNCETerms(k kernels.Kernel, z *Node) Terms {
 		exceptions.Panicf("loss.InfoNCE: embeddings need an even number 2B >= 2 of rows (two views per image), got shape %s",
 			z.Shape())
 	}
-	g := z.Graph()
-	dtype := z.DType()
-	b := n / 2
-
 	logQ := k.LogSimilarity(z, z) // [2B, 2B]
-	if !logQ.Shape().Equal(shapes.Make(dtype, n, n)) {
+	if !logQ.Shape().Equal(shapes.Make(z.DType(), n, n)) {
 		exceptions.Panicf("loss.InfoNCE: kernel %s returned shape %s for embeddings %s, wanted [%d, %d]",
 			k, logQ.Shape(), z.Shape(), n, n)
 	}
+	return termsOfLogQ(logQ)
+}
+
+// InfoNCETermsStudentT is InfoNCETerms under the Student-t kernel with its
+// degrees of freedom given as a scalar node (e.g. a trained parameter; see
+// kernels.StudentTLogEval).
+func InfoNCETermsStudentT(z, dof *Node) Terms {
+	if z == nil || z.Rank() != 2 || !z.DType().IsFloat() || z.Shape().Dim(0) < 2 || z.Shape().Dim(0)%2 != 0 {
+		exceptions.Panicf("loss.InfoNCETermsStudentT: embeddings must be a float matrix [2B, D], got %v", z.Shape())
+	}
+	return termsOfLogQ(kernels.StudentTLogEval(kernels.SquaredDistances(z, z), dof))
+}
+
+// termsOfLogQ is the InfoNCE loss given the [2B, 2B] log-similarities.
+func termsOfLogQ(logQ *Node) Terms {
+	g := logQ.Graph()
+	dtype := logQ.DType()
+	n := logQ.Shape().Dim(0)
+	b := n / 2
 
 	// Masks built from iotas: no [2B, 2B] constant is embedded in the graph.
 	intShape := shapes.Make(dtypes.Int32, n, n)
@@ -122,5 +137,39 @@ func LossFn(k kernels.Kernel) losses.LossFn {
 			exceptions.Panicf("loss.LossFn: no predictions, want the [2B, D] embeddings as predictions[0]")
 		}
 		return InfoNCE(k, predictions[0])
+	}
+}
+
+// WeightedLossFn is LossFn with the attraction term weighted by rho:
+// rho·Attraction + Repulsion, t-SNE's exaggeration carried over to InfoNCE
+// (rho > 1 pulls each image's two views together harder than the repulsion
+// spreads the images apart; rho = 1 is exactly LossFn).
+func WeightedLossFn(k kernels.Kernel, rho float64) losses.LossFn {
+	if rho == 1 {
+		return LossFn(k)
+	}
+	return func(_, predictions []*Node) *Node {
+		if len(predictions) == 0 {
+			exceptions.Panicf("loss.WeightedLossFn: no predictions, want the [2B, D] embeddings as predictions[0]")
+		}
+		t := InfoNCETerms(k, predictions[0])
+		return Add(MulScalar(t.Attraction, rho), t.Repulsion)
+	}
+}
+
+// StudentTLossFn is WeightedLossFn under a Student-t kernel whose degrees
+// of freedom come with the predictions: predictions[0] are the [2B, D]
+// embeddings, predictions[1] the scalar degrees of freedom (a trained
+// parameter of the model function).
+func StudentTLossFn(rho float64) losses.LossFn {
+	return func(_, predictions []*Node) *Node {
+		if len(predictions) < 2 {
+			exceptions.Panicf("loss.StudentTLossFn: want the embeddings and the degrees of freedom as predictions, got %d", len(predictions))
+		}
+		t := InfoNCETermsStudentT(predictions[0], predictions[1])
+		if rho == 1 {
+			return t.Loss
+		}
+		return Add(MulScalar(t.Attraction, rho), t.Repulsion)
 	}
 }

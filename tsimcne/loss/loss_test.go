@@ -367,3 +367,24 @@ func TestLossFn(t *testing.T) {
 		t.Errorf("LossFn: %g, want %g", got, want)
 	}
 }
+
+func TestWeightedLossFn(t *testing.T) {
+	z := round32(randomPoints(rand.New(rand.NewPCG(2, 1)), 8, 2, 1))
+	k := kernels.StudentT{DoF: 0.5}
+	eval := func(rho float64) float64 {
+		fn := WeightedLossFn(k, rho)
+		return flat(MustExecOnce(backend.MustDefault(), func(z *Node) *Node { return fn(nil, []*Node{z}) }, toTensor(z, true)))[0]
+	}
+	// The reference's attraction: mean over views of -log q(i, pos(i)).
+	var attraction float64
+	for i := range z {
+		attraction -= math.Log(math.Pow(1+d2(z[i], z[(i+4)%8])/0.5, -0.75)) / 8
+	}
+	plain, _ := refLoss(refCases()[1].logq, z)
+	for _, rho := range []float64{1, 2, 4} {
+		want := plain + (rho-1)*attraction
+		if got := eval(rho); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+			t.Errorf("rho %g: loss %g, want %g", rho, got, want)
+		}
+	}
+}
