@@ -16,8 +16,29 @@ import (
 	"github.com/gosimcne/gosimcne/tsimcne"
 )
 
-// stageNames label the three stages of t-SimCNE in the history's legend.
-var stageNames = [3]string{"stage 1: 128-D pre-training", "stage 2: new 2-D output layer", "stage 3: 2-D fine-tuning"}
+// stageNames label the three stages of t-SimCNE in the history's legend
+// (stage 1's width is not in the history: 128 in the paper, 32 in the
+// quick preset).
+var stageNames = [3]string{"stage 1: pre-training", "stage 2: new map output layer", "stage 3: map fine-tuning"}
+
+// legendNames returns the legend's stage names for epochs: stageNames, or
+// for the annealed schedule (epochs with a Dim) its output widths.
+func legendNames(epochs []tsimcne.EpochStats) [3]string {
+	names := stageNames
+	first, last := 0, 0
+	for _, e := range epochs {
+		if e.Stage == 1 && e.Dim > 0 {
+			if first == 0 {
+				first = e.Dim
+			}
+			last = e.Dim
+		}
+	}
+	if first > 0 {
+		names[0] = fmt.Sprintf("annealed: output width %d → %d", first, last)
+	}
+	return names
+}
 
 // stageColors are the first three colours of Palette.
 var stageColors = func() (c [3]color.Color) {
@@ -89,6 +110,7 @@ func History(epochs []tsimcne.EpochStats, opts ...Option) (*Figure, error) {
 	bottom.Y.Scale = plot.LogScale{}
 	bottom.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 
+	names := legendNames(epochs)
 	addSeries := func(p *plot.Plot, xys plotter.XYs, s int, legend bool) error {
 		if len(xys) == 0 {
 			return nil
@@ -115,7 +137,7 @@ func History(epochs []tsimcne.EpochStats, opts ...Option) (*Figure, error) {
 			th = l
 		}
 		if legend {
-			p.Legend.Add(stageNames[s], th)
+			p.Legend.Add(names[s], th)
 		}
 		return nil
 	}

@@ -107,3 +107,14 @@ func TestHistory(t *testing.T) {
 		}
 	}
 }
+
+func TestHistoryLegendNames(t *testing.T) {
+	stages := []tsimcne.EpochStats{{Stage: 1}, {Stage: 2}, {Stage: 3}}
+	if got := legendNames(stages); got != stageNames {
+		t.Errorf("three stages: %q", got)
+	}
+	annealed := []tsimcne.EpochStats{{Stage: 1, Dim: 128}, {Stage: 1, Dim: 40}, {Stage: 1, Dim: 2}}
+	if got := legendNames(annealed)[0]; got != "annealed: output width 128 → 2" {
+		t.Errorf("annealed: %q", got)
+	}
+}

@@ -221,22 +221,23 @@ func PaperConfig() Config {
 }
 
 // CPUConfig returns the settings sized for a CPU with the pure-Go backend:
-// the paper's method and augmentations with a small backbone, a smaller
-// batch and fewer epochs, chosen by measurement to train a CIFAR-10 map on
-// 10 000 images in about an hour on 2 cores (see BENCHMARKS.md).
+// the paper's method and augmentations with a small backbone (cnn4), a
+// smaller batch and fewer epochs, chosen by measurement to train a map of
+// all 60 000 CIFAR-10 images in under an hour on 2 cores (see
+// BENCHMARKS.md, "Maps with islands").
 //
-// Measured at this scale (short sweeps, README "Results"): a 4x higher base
-// rate than the paper's 0.03·B/256 and a stage-3 factor of 1/10 instead of
-// 1/1000 both gave better maps, because with tens instead of hundreds of
-// epochs the 2-D stage has far fewer steps to move the points. The rate is
-// set explicitly, so it does not follow BatchSize: with another batch size
-// scale it too (0.12·B/256).
+// Measured at this scale: a 4x higher base rate than the paper's
+// 0.03·B/256 and a stage-3 factor of 1/10 instead of 1/1000 gave better
+// maps (1/10 also beat 3/10 and 3/100 after a 35-epoch stage 1), because
+// with tens instead of hundreds of epochs the 2-D stage has far fewer steps
+// to move the points. The rate is set explicitly, so it does not follow
+// BatchSize: with another batch size scale it too (0.12·B/256).
 func CPUConfig() Config {
 	c := PaperConfig()
 	c.Backbone = "cnn4"
 	c.HiddenDim = 512
 	c.BatchSize = 256
-	c.Epochs = [3]int{150, 5, 120}
+	c.Epochs = [3]int{46, 2, 26}
 	c.WarmupEpochs = [3]int{2, 0, 1}
 	c.LearningRate = 0.12
 	c.StageLRFactors = [3]float64{1, 1, 0.1}
