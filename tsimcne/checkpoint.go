@@ -72,8 +72,10 @@ func hasCheckpoint(dir string) (bool, error) {
 //
 // GoMLX writes a checkpoint's data file and then its JSON file without an
 // atomic rename, so a run killed while saving can leave a damaged newest
-// checkpoint. It is then moved aside (suffix ".damaged") and the previous
-// one loaded: Config.KeepCheckpoints is 2 by default for this reason.
+// checkpoint; a file can also be damaged later (see checksum.go). A
+// damaged newest checkpoint is moved aside (suffix ".damaged") and the
+// previous one loaded: Config.KeepCheckpoints is 2 by default for this
+// reason.
 func (m *Model) openCheckpoints() error {
 	dir := m.cfg.CheckpointDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -90,25 +92,40 @@ func (m *Model) openCheckpoints() error {
 	case !os.IsNotExist(unwrapAll(err)):
 		return fmt.Errorf("checkpoint folder %s: %w", dir, err)
 	}
+	// Move damaged newest checkpoints aside (a run killed while saving, a
+	// file damaged later), then load the newest intact one. A checkpoint
+	// that cannot be read at all, or that GoMLX rejects although its files
+	// are intact (e.g. an unknown format), stops with the error and
+	// touches nothing.
 	for {
-		h, err := newCheckpointHandler(m.ctx, dir, m.cfg.KeepCheckpoints)
-		if err == nil {
-			m.ckpt = h
+		names, err := checkpointFiles(dir)
+		if err != nil {
+			return fmt.Errorf("checkpoint folder %s: %w", dir, err)
+		}
+		if len(names) == 0 {
 			break
 		}
-		names, lerr := checkpointFiles(dir)
-		if lerr != nil || len(names) == 0 {
-			return fmt.Errorf("loading checkpoint from %s: %w", dir, err)
-		}
 		newest := filepath.Join(dir, names[len(names)-1])
-		m.printf("checkpoint %s is damaged (%v); moving it aside and loading the previous one\n",
-			filepath.Base(newest), err)
-		for _, ext := range []string{checkpoints.JsonNameSuffix, checkpoints.BinDataSuffix} {
+		reason, err := checkpointDamage(newest)
+		if err != nil {
+			return fmt.Errorf("reading checkpoint %s: %w", filepath.Base(newest), err)
+		}
+		if reason == "" {
+			break
+		}
+		m.printf("checkpoint %s is damaged: %s; moving it aside (suffix .damaged) and loading the previous one\n",
+			filepath.Base(newest), reason)
+		for _, ext := range []string{checkpoints.JsonNameSuffix, checkpoints.BinDataSuffix, checksumSuffix} {
 			if rerr := os.Rename(newest+ext, newest+ext+".damaged"); rerr != nil && !os.IsNotExist(rerr) {
 				return fmt.Errorf("moving damaged checkpoint aside: %w", rerr)
 			}
 		}
 	}
+	h, err := newCheckpointHandler(m.ctx, dir, m.cfg.KeepCheckpoints)
+	if err != nil {
+		return fmt.Errorf("loading checkpoint from %s (its files look intact, so nothing was moved aside): %w", dir, err)
+	}
+	m.ckpt = h
 	if err := m.loadHistory(); err != nil {
 		return err
 	}
@@ -205,7 +222,7 @@ func (m *Model) saveCheckpoint() error {
 	if err := m.ckpt.Save(); err != nil {
 		return fmt.Errorf("saving checkpoint in %s: %w", m.cfg.CheckpointDir, err)
 	}
-	return nil
+	return writeChecksums(m.cfg.CheckpointDir)
 }
 
 // Save writes a checkpoint of the model (weights, optimizer state, training

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -231,6 +232,95 @@ func TestCheckpointFormat(t *testing.T) {
 			if g[j] != w[j] {
 				t.Fatalf("variable %v[%d]: loaded %v, saved %v", name, j, g[j], w[j])
 			}
+		}
+	}
+}
+
+// TestCheckpointChecksum overwrites bytes inside the newest checkpoint's
+// data file, keeping its size (what GoMLX alone cannot notice: such a
+// checkpoint loaded and gave a collapsed map), and checks that the sum
+// file catches it and the previous checkpoint is loaded.
+func TestCheckpointChecksum(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _ := fitStage1(t, dir, 2)
+	names, err := checkpointFiles(dir)
+	if err != nil || len(names) != 2 {
+		t.Fatalf("want 2 checkpoints, got %v (%v)", names, err)
+	}
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n+checksumSuffix)); err != nil {
+			t.Fatalf("no sum file for %s: %v", n, err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	sums := 0
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), checksumSuffix) {
+			sums++
+		}
+	}
+	if sums != 2 {
+		t.Errorf("%d sum files for 2 checkpoints: old ones not cleaned up", sums)
+	}
+	// An intact folder loads without complaint.
+	var quiet strings.Builder
+	cfg.Log, cfg.Progress = &quiet, ProgressLines
+	if _, err := New(cfg); err != nil || strings.Contains(quiet.String(), "damaged") {
+		t.Fatalf("intact checkpoints: %v %q", err, quiet.String())
+	}
+
+	newest := filepath.Join(dir, names[1])
+	f, err := os.OpenFile(newest+".bin", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	if _, err := f.WriteAt(make([]byte, 400), st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var log strings.Builder
+	cfg.Log, cfg.Progress = &log, ProgressLines
+	if _, err := New(cfg); err != nil {
+		t.Fatalf("damaged newest checkpoint: %v", err)
+	}
+	if !strings.Contains(log.String(), "differs from the checksum") {
+		t.Errorf("no message about the damage: %q", log.String())
+	}
+	for _, ext := range []string{".bin", ".json", checksumSuffix} {
+		if _, err := os.Stat(newest + ext + ".damaged"); err != nil {
+			t.Errorf("%s not moved aside: %v", ext, err)
+		}
+	}
+}
+
+// TestCheckpointReadErrorTouchesNothing: a checkpoint that cannot be read
+// (here its sum file is a folder) is no evidence of damage: New stops with
+// the error and renames nothing, however often it is called.
+func TestCheckpointReadErrorTouchesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _ := fitStage1(t, dir, 2)
+	names, _ := checkpointFiles(dir)
+	newest := filepath.Join(dir, names[len(names)-1])
+	if err := os.Remove(newest + checksumSuffix); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(newest+checksumSuffix, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "reading checkpoint") {
+			t.Fatalf("unreadable checkpoint: error %v", err)
+		}
+	}
+	after, _ := checkpointFiles(dir)
+	if !slices.Equal(after, names) {
+		t.Errorf("checkpoints %v became %v", names, after)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".damaged") {
+			t.Errorf("%s moved aside for a read error", e.Name())
 		}
 	}
 }
