@@ -78,7 +78,8 @@ type Config struct {
 	// Warmup selects the warm-up formula (optim.WarmupReference reproduces
 	// the reference, whose first warm-up epoch trains at rate 0).
 	Warmup optim.WarmupMode `json:"warmup"`
-	// Momentum (0.9) and WeightDecay (5e-4) of SGD.
+	// Momentum (0.9) and WeightDecay (5e-4) of SGD; 0 means the default,
+	// a negative value turns them off (plain SGD, no decay), as ClipValue.
 	Momentum    float64 `json:"momentum"`
 	WeightDecay float64 `json:"weight_decay"`
 	// ClipValue clips gradients by value (the reference uses 4); negative
@@ -405,7 +406,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tsimcne config: the annealed schedule trains one stage: epochs must be N,0,0 with N > 0, got %v", c.Epochs)
 	case c.Annealed() && c.OutDim > c.PretrainDim:
 		return fmt.Errorf("tsimcne config: the annealed schedule needs out dim %d <= pretrain dim %d", c.OutDim, c.PretrainDim)
-	case c.LearningRate < 0 || c.Momentum < 0 || c.Momentum >= 1 || c.WeightDecay < 0:
+	case !(c.LearningRate >= 0) || math.IsInf(c.LearningRate, 0) || !(c.Momentum < 1) || math.IsNaN(c.WeightDecay) || math.IsInf(c.WeightDecay, 0):
 		return fmt.Errorf("tsimcne config: invalid learning rate %g, momentum %g or weight decay %g",
 			c.LearningRate, c.Momentum, c.WeightDecay)
 	}
@@ -423,6 +424,11 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// sgdMomentum and sgdWeightDecay return the optimizer's values: negative
+// fields mean off.
+func (c Config) sgdMomentum() float64    { return max(c.withDefaults().Momentum, 0) }
+func (c Config) sgdWeightDecay() float64 { return max(c.withDefaults().WeightDecay, 0) }
 
 // stageLoss returns the loss function of a stage (1, 2 or 3): InfoNCE under
 // Kernel, or in the map's stages (2 and 3) under MapKernel with the

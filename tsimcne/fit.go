@@ -112,7 +112,7 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 	if clip < 0 {
 		clip = 0
 	}
-	opt, err := optim.SGD().Momentum(m.cfg.Momentum).WeightDecay(m.cfg.WeightDecay).ClipByValue(clip).
+	opt, err := optim.SGD().Momentum(m.cfg.sgdMomentum()).WeightDecay(m.cfg.sgdWeightDecay()).ClipByValue(clip).
 		LearningRate(sched.LearningRate(pos.Epoch)).Done()
 	if err != nil {
 		return fmt.Errorf("Fit: %w", err)

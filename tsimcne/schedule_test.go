@@ -195,3 +195,33 @@ func TestFitLearnedDoF(t *testing.T) {
 		t.Errorf("learned dof with a Gaussian kernel: %v", err)
 	}
 }
+
+// TestMomentumAndDecayOff: negative Momentum and WeightDecay turn them off
+// (0 keeps the paper's defaults); plain SGD keeps no momentum buffers.
+func TestMomentumAndDecayOff(t *testing.T) {
+	c := tinyConfig()
+	if c.sgdMomentum() != 0.9 || c.sgdWeightDecay() != 5e-4 {
+		t.Fatalf("defaults: momentum %v decay %v", c.sgdMomentum(), c.sgdWeightDecay())
+	}
+	c.Momentum, c.WeightDecay = -1, -1
+	c.Epochs = [3]int{1, 0, 0}
+	if c.sgdMomentum() != 0 || c.sgdWeightDecay() != 0 {
+		t.Fatalf("off: momentum %v decay %v", c.sgdMomentum(), c.sgdWeightDecay())
+	}
+	m, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(syntheticImages(64, 2)); err != nil {
+		t.Fatal(err)
+	}
+	for v := range m.ctx.IterVariables() {
+		if strings.HasSuffix(v.Name(), "_momentum") {
+			t.Errorf("momentum buffer %s with momentum off", v.ScopeAndName())
+		}
+	}
+	c.Momentum = 1
+	if err := c.Validate(); err == nil {
+		t.Error("momentum 1 accepted")
+	}
+}

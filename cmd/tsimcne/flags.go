@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -66,8 +67,8 @@ func (s *factorsValue) Set(text string) error {
 	}
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || !(f >= 0) {
-			return fmt.Errorf("stage %d: %q is not a number >= 0", i+1, p)
+		if err != nil || !(f >= 0) || math.IsInf(f, 0) {
+			return fmt.Errorf("stage %d: %q is not a finite number >= 0", i+1, p)
 		}
 		s.v[i] = f
 	}

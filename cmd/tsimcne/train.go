@@ -42,6 +42,8 @@ type trainOptions struct {
 	mapKern  string
 	exagg    float64
 	learnDoF bool
+	momentum float64
+	decay    float64
 	schedule *choiceValue
 	seed     uint64
 
@@ -82,6 +84,8 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.kernel, "kernel", "", "similarity `kernel`: cauchy (t-SimCNE), t:DOF (Student t), gaussian, cosine (SimCLR)")
 	fs.StringVar(&o.mapKern, "map-kernel", "", "similarity `kernel` of the 2-D stages (2 and 3) if other than -kernel, e.g. t:0.5 for heavier tails in the map")
 	fs.Float64Var(&o.exagg, "exaggeration", 0, "`weight` of the loss's attraction term in the 2-D stages (1 = plain InfoNCE; default the preset's)")
+	fs.Float64Var(&o.momentum, "momentum", 0, "SGD `momentum` in [0, 1) (default the preset's, 0.9; 0 turns it off)")
+	fs.Float64Var(&o.decay, "weight-decay", 0, "SGD weight `decay` >= 0 (default the preset's, 5e-4; 0 turns it off)")
 	fs.BoolVar(&o.learnDoF, "learn-dof", false, "train the Student-t kernel's degrees of freedom with the network, starting from -kernel's (cauchy: 1)")
 	o.schedule = newChoice(tsimcne.ScheduleStages, tsimcne.ScheduleNames()...)
 	fs.Var(o.schedule, "schedule", "training `scheme`: stages (the paper's three stages) or annealed (one stage whose output width "+
@@ -379,14 +383,20 @@ func (o *trainOptions) checkValues(set map[string]bool) error {
 			return usagef("-map-kernel: %v", err)
 		}
 	}
+	if set["momentum"] && !(o.momentum >= 0 && o.momentum < 1) {
+		return usagef("-momentum must be in [0, 1), got %v", o.momentum)
+	}
+	if set["weight-decay"] && !(o.decay >= 0 && !math.IsInf(o.decay, 0)) {
+		return usagef("-weight-decay must be a finite number >= 0, got %v", o.decay)
+	}
 	if set["exaggeration"] && !(o.exagg > 0 && !math.IsInf(o.exagg, 0)) {
 		return usagef("-exaggeration must be a positive number, got %v", o.exagg)
 	}
 	switch {
 	case set["batch"] && o.batch < 1:
 		return usagef("-batch must be at least 1")
-	case o.lr < 0:
-		return usagef("-lr must be positive (0 means the default)")
+	case !(o.lr >= 0) || math.IsInf(o.lr, 0):
+		return usagef("-lr must be a positive number (0 means the default), got %v", o.lr)
 	case o.holdout < 0:
 		return usagef("-holdout must be >= 0")
 	case set["cifar-batches"] && (o.cifarBatches < 1 || o.cifarBatches > 5):
@@ -508,6 +518,19 @@ func (o *trainOptions) applyConfig(c *tsimcne.Config, set map[string]bool) {
 	}
 	if set["learn-dof"] {
 		c.LearnDoF = o.learnDoF
+	}
+	// In Config 0 means the default and a negative value off.
+	if set["momentum"] {
+		c.Momentum = o.momentum
+		if o.momentum == 0 {
+			c.Momentum = -1
+		}
+	}
+	if set["weight-decay"] {
+		c.WeightDecay = o.decay
+		if o.decay == 0 {
+			c.WeightDecay = -1
+		}
 	}
 	if set["schedule"] {
 		c.Schedule = o.schedule.v

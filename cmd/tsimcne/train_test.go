@@ -389,3 +389,20 @@ func TestScheduleFlagEpochs(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestMomentumDecayFlags: -momentum 0 and -weight-decay 0 turn them off
+// (negative in Config, where 0 means the default).
+func TestMomentumDecayFlags(t *testing.T) {
+	o := &trainOptions{}
+	c := tsimcne.CPUConfig()
+	o.applyConfig(&c, map[string]bool{"momentum": true, "weight-decay": true})
+	if c.Momentum >= 0 || c.WeightDecay >= 0 {
+		t.Errorf("-momentum 0 -weight-decay 0: config %v / %v, want negative (off)", c.Momentum, c.WeightDecay)
+	}
+	o = &trainOptions{momentum: 0.5, decay: 1e-3}
+	c = tsimcne.CPUConfig()
+	o.applyConfig(&c, map[string]bool{"momentum": true, "weight-decay": true})
+	if c.Momentum != 0.5 || c.WeightDecay != 1e-3 {
+		t.Errorf("config %v / %v, want 0.5 / 0.001", c.Momentum, c.WeightDecay)
+	}
+}
