@@ -35,7 +35,10 @@
 //
 // The example pictures in docs/img are made by ./internal/examples from the
 // CIFAR-10 test set and the map of `make demo` (see there; run
-// `go generate ./plots` from the repository root after `make demo`).
+// `go generate ./plots` from the repository root after `make demo`: it
+// first embeds the test set in file order, since the run's own
+// embedding_test holds its held-out images).
 package plots
 
-//go:generate go run ./internal/examples -out ../docs/img -embedding ../runs/cifar10-cpu/embedding_test.npy -caption "t-SimCNE, cpu preset" -history ../runs/cifar10-cpu/history.json
+//go:generate go run ../cmd/tsimcne embed -run ../runs/cifar10-cpu -split test -out ../runs/cifar10-cpu/embedding_testbatch.npy
+//go:generate go run ./internal/examples -out ../docs/img -embedding ../runs/cifar10-cpu/embedding_testbatch.npy -caption "t-SimCNE, cpu preset" -history ../runs/cifar10-cpu/history.json
