@@ -434,17 +434,11 @@ func (c Config) sgdWeightDecay() float64 { return max(c.withDefaults().WeightDec
 // Kernel, or in the map's stages (2 and 3) under MapKernel with the
 // attraction weighted by Exaggeration.
 func (c Config) stageLoss(stage int) (losses.LossFn, error) {
-	spec := c.Kernel
 	rho := 1.0
-	if stage > 1 {
-		if c.MapKernel != "" {
-			spec = c.MapKernel
-		}
-		if c.Exaggeration > 0 {
-			rho = c.Exaggeration
-		}
+	if stage > 1 && c.Exaggeration > 0 {
+		rho = c.Exaggeration
 	}
-	k, err := kernels.Parse(spec)
+	k, err := kernels.Parse(c.stageKernel(stage))
 	if err != nil {
 		return nil, fmt.Errorf("stage %d kernel: %w", stage, err)
 	}
@@ -452,6 +446,15 @@ func (c Config) stageLoss(stage int) (losses.LossFn, error) {
 		return loss.StudentTLossFn(rho), nil
 	}
 	return loss.WeightedLossFn(k, rho), nil
+}
+
+// stageKernel returns the kernel spec of a stage: MapKernel, if set, in
+// the map's stages (2 and 3), else Kernel.
+func (c Config) stageKernel(stage int) string {
+	if stage > 1 && c.MapKernel != "" {
+		return c.MapKernel
+	}
+	return c.Kernel
 }
 
 // initialDoF returns the degrees of freedom a learned ν starts from: the
@@ -472,11 +475,6 @@ func initialDoF(spec string) (float64, error) {
 	}
 	return 0, fmt.Errorf("kernel %s has no degrees of freedom (use cauchy or t:DOF)", k)
 }
-
-// dofScale is the scale of the learned log-degrees of freedom: ν =
-// exp(dofScale·θ) for the trained θ; SGD's steps on log ν are dofScale² of
-// the weights' (Config.LearnDoF).
-const dofScale = 1.0
 
 // modelConfig returns the network configuration of a stage (1, 2 or 3).
 func (c Config) modelConfig(stage, inputSize int) model.Config {

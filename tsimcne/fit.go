@@ -146,7 +146,7 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 			out = graph.Mul(out, mask)
 		}
 		if m.cfg.LearnDoF {
-			return []*graph.Node{out, m.learnedDoF(ctx, out.Graph())}
+			return []*graph.Node{out, m.learnedDoF(ctx, out.Graph(), stage)}
 		}
 		return []*graph.Node{out}
 	}
@@ -173,7 +173,7 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 	}
 	if annealed {
 		m.printf("Annealed schedule: output width %d -> %d over %d epochs of %d batches of %d images, lr %.4g%s\n",
-			m.cfg.withDefaults().PretrainDim, m.cfg.withDefaults().OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, from)
+			m.cfg.PretrainDim, m.cfg.OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, from)
 	} else {
 		m.printf("Stage %d/3 (%s): %d-D output, %d epochs of %d batches of %d images, lr %.4g%s\n",
 			stage, stageNames[stage-1], mcfg.OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, from)
@@ -312,23 +312,20 @@ const (
 	dofName  = "log_dof"
 )
 
-// learnedDoF returns the kernel's degrees of freedom ν = exp(dofScale·θ)
-// for the trained scalar θ, creating θ at the kernel's ν the first time.
-func (m *Model) learnedDoF(ctx *context.Context, g *graph.Graph) *graph.Node {
+// learnedDoF returns the kernel's degrees of freedom ν = exp(θ) for the
+// trained scalar θ = log ν, creating θ at the stage's kernel's ν the first
+// time.
+func (m *Model) learnedDoF(ctx *context.Context, g *graph.Graph, stage int) *graph.Node {
 	v := m.ctx.InspectVariable(dofScope, dofName)
 	if v == nil {
-		spec := m.cfg.Kernel
-		if m.Position().Stage > 1 && m.cfg.MapKernel != "" {
-			spec = m.cfg.MapKernel
-		}
-		nu, err := initialDoF(spec)
+		nu, err := initialDoF(m.cfg.stageKernel(stage))
 		if err != nil {
 			panic(err)
 		}
-		v = ctx.InAbsPath(dofScope).Checked(false).VariableWithValue(dofName, float32(math.Log(nu)/dofScale))
+		v = ctx.InAbsPath(dofScope).Checked(false).VariableWithValue(dofName, float32(math.Log(nu)))
 	}
 	v.Trainable = true
-	return graph.Exp(graph.MulScalar(v.ValueGraph(g), dofScale))
+	return graph.Exp(v.ValueGraph(g))
 }
 
 // DoF returns the learned degrees of freedom of the kernel (Config.LearnDoF),
@@ -342,7 +339,7 @@ func (m *Model) DoF() float64 {
 	if err != nil {
 		return 0
 	}
-	return math.Exp(dofScale * float64(tensors.ToScalar[float32](t)))
+	return math.Exp(float64(tensors.ToScalar[float32](t)))
 }
 
 // setAnnealedDim records the annealed output width of epoch e

@@ -113,18 +113,15 @@ func runEmbed(e *env, args []string) error {
 
 // loadModel loads a run's trained model for inference.
 func loadModel(e *env, runDir string) (*tsimcne.Model, error) {
-	if tsimcne.IsExport(runDir) {
-		return tsimcne.LoadExport(runDir, func(c *tsimcne.Config) {
-			c.Log = e.stdout
-			c.Progress = tsimcne.ProgressOff
-		})
-	}
-	dir := checkpointFolder(runDir)
-	if ok, err := hasCheckpoint(dir); err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("no checkpoint in %s: is %s a run folder written by `tsimcne train`?", dir, runDir)
+	dir := runDir // a model file (tsimcne export): tsimcne.Load reads it
+	if !tsimcne.IsExport(runDir) {
+		dir = checkpointFolder(runDir)
+		if ok, err := hasCheckpoint(dir); err != nil || !ok {
+			if err == nil {
+				err = fmt.Errorf("no checkpoint in %s: is %s a run folder written by `tsimcne train`?", dir, runDir)
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	m, err := tsimcne.Load(dir, func(c *tsimcne.Config) {
 		c.Log = e.stdout

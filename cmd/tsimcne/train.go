@@ -519,18 +519,11 @@ func (o *trainOptions) applyConfig(c *tsimcne.Config, set map[string]bool) {
 	if set["learn-dof"] {
 		c.LearnDoF = o.learnDoF
 	}
-	// In Config 0 means the default and a negative value off.
 	if set["momentum"] {
-		c.Momentum = o.momentum
-		if o.momentum == 0 {
-			c.Momentum = -1
-		}
+		c.Momentum = zeroMeansOff(o.momentum)
 	}
 	if set["weight-decay"] {
-		c.WeightDecay = o.decay
-		if o.decay == 0 {
-			c.WeightDecay = -1
-		}
+		c.WeightDecay = zeroMeansOff(o.decay)
 	}
 	if set["schedule"] {
 		c.Schedule = o.schedule.v
@@ -542,6 +535,15 @@ func (o *trainOptions) applyConfig(c *tsimcne.Config, set map[string]bool) {
 			c.WarmupEpochs = [3]int{c.WarmupEpochs[0], 0, 0}
 		}
 	}
+}
+
+// zeroMeansOff maps a flag's 0 ("off") to Config's off value (negative;
+// 0 means the default there).
+func zeroMeansOff(v float64) float64 {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // fitWithSignals trains m on ds. The first SIGINT or SIGTERM (or e.ctx

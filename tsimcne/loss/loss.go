@@ -47,6 +47,15 @@ type Terms struct {
 	Repulsion *Node
 }
 
+// Weighted returns the loss with the attraction weighted by rho:
+// rho·Attraction + Repulsion, or Loss itself for rho = 1.
+func (t Terms) Weighted(rho float64) *Node {
+	if rho == 1 {
+		return t.Loss
+	}
+	return Add(MulScalar(t.Attraction, rho), t.Repulsion)
+}
+
 // InfoNCE returns the scalar InfoNCE loss of the views z, shaped [2B, D]
 // (see the package documentation), under kernel k.
 //
@@ -62,6 +71,18 @@ func InfoNCETerms(k kernels.Kernel, z *Node) Terms {
 	if k == nil {
 		exceptions.Panicf("loss.InfoNCE: nil kernel")
 	}
+	n := checkViews(z)
+	logQ := k.LogSimilarity(z, z) // [2B, 2B]
+	if !logQ.Shape().Equal(shapes.Make(z.DType(), n, n)) {
+		exceptions.Panicf("loss.InfoNCE: kernel %s returned shape %s for embeddings %s, wanted [%d, %d]",
+			k, logQ.Shape(), z.Shape(), n, n)
+	}
+	return termsOfLogQ(logQ)
+}
+
+// checkViews panics (GoMLX style) unless z is a float matrix [2B, D] with
+// 2B >= 2, and returns 2B.
+func checkViews(z *Node) int {
 	if z == nil || z.Rank() != 2 || !z.DType().IsFloat() {
 		var s any = "nil"
 		if z != nil {
@@ -74,21 +95,14 @@ func InfoNCETerms(k kernels.Kernel, z *Node) Terms {
 		exceptions.Panicf("loss.InfoNCE: embeddings need an even number 2B >= 2 of rows (two views per image), got shape %s",
 			z.Shape())
 	}
-	logQ := k.LogSimilarity(z, z) // [2B, 2B]
-	if !logQ.Shape().Equal(shapes.Make(z.DType(), n, n)) {
-		exceptions.Panicf("loss.InfoNCE: kernel %s returned shape %s for embeddings %s, wanted [%d, %d]",
-			k, logQ.Shape(), z.Shape(), n, n)
-	}
-	return termsOfLogQ(logQ)
+	return n
 }
 
 // InfoNCETermsStudentT is InfoNCETerms under the Student-t kernel with its
 // degrees of freedom given as a scalar node (e.g. a trained parameter; see
 // kernels.StudentTLogEval).
 func InfoNCETermsStudentT(z, dof *Node) Terms {
-	if z == nil || z.Rank() != 2 || !z.DType().IsFloat() || z.Shape().Dim(0) < 2 || z.Shape().Dim(0)%2 != 0 {
-		exceptions.Panicf("loss.InfoNCETermsStudentT: embeddings must be a float matrix [2B, D], got %v", z.Shape())
-	}
+	checkViews(z)
 	return termsOfLogQ(kernels.StudentTLogEval(kernels.SquaredDistances(z, z), dof))
 }
 
@@ -152,8 +166,7 @@ func WeightedLossFn(k kernels.Kernel, rho float64) losses.LossFn {
 		if len(predictions) == 0 {
 			exceptions.Panicf("loss.WeightedLossFn: no predictions, want the [2B, D] embeddings as predictions[0]")
 		}
-		t := InfoNCETerms(k, predictions[0])
-		return Add(MulScalar(t.Attraction, rho), t.Repulsion)
+		return InfoNCETerms(k, predictions[0]).Weighted(rho)
 	}
 }
 
@@ -166,10 +179,6 @@ func StudentTLossFn(rho float64) losses.LossFn {
 		if len(predictions) < 2 {
 			exceptions.Panicf("loss.StudentTLossFn: want the embeddings and the degrees of freedom as predictions, got %d", len(predictions))
 		}
-		t := InfoNCETermsStudentT(predictions[0], predictions[1])
-		if rho == 1 {
-			return t.Loss
-		}
-		return Add(MulScalar(t.Attraction, rho), t.Repulsion)
+		return InfoNCETermsStudentT(predictions[0], predictions[1]).Weighted(rho)
 	}
 }
