@@ -1,3 +1,5 @@
+//go:build !noaccel
+
 package accel
 
 import (
@@ -13,13 +15,6 @@ import (
 // enabled switches the fast executors on and off (Install sets it; tests
 // toggle it; a panic clears it).
 var enabled atomic.Bool
-
-// fastDotGeneral is the DotGeneral executor Install registers: float32
-// products go to the GEMM, anything else to simplego's execDotGeneral.
-var fastDotGeneral = executor("DotGeneral", 2, execDotGeneral,
-	func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
-		return tryDotGeneral(backend, node, inputs[0], inputs[1])
-	})
 
 // fastCalls counts the products computed by the GEMM (for tests).
 var fastCalls atomic.Int64

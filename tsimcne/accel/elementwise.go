@@ -1,3 +1,5 @@
+//go:build !noaccel
+
 package accel
 
 import (
@@ -261,15 +263,6 @@ func binaryRun(op backends.OpType, dst, a, b []float32, sa, sb int) {
 	}
 }
 
-// fastBinary returns the executor of op (Add, Sub, Mul, Div, Max or Min)
-// that falls back to orig.
-func fastBinary(op backends.OpType, orig nodeExecutor) nodeExecutor {
-	return executor(op.String(), 2, orig,
-		func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, bool) {
-			return tryBinary(op, backend, node, inputs, inputsOwned)
-		})
-}
-
 func tryBinary(op backends.OpType, backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, bool) {
 	outShape := nodeShape(node)
 	aShape, err1 := backend.BufferShape(inputs[0])
@@ -310,11 +303,6 @@ func tryBinary(op backends.OpType, backend *simplego.Backend, node *simplego.Nod
 	fastElementwiseOps.Add(1)
 	return out, true
 }
-
-var fastBroadcastInDim = executor("BroadcastInDim", 1, execBroadcastInDim,
-	func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
-		return tryBroadcastInDim(backend, node, inputs[0])
-	})
 
 func tryBroadcastInDim(backend *simplego.Backend, node *simplego.Node, operand *simplego.Buffer) (*simplego.Buffer, bool) {
 	axes, ok := nodeData(node).([]int)
@@ -380,11 +368,6 @@ func stridedCopy(dst, in []float32, dims, strides []int) {
 	})
 }
 
-var fastTranspose = executor("Transpose", 1, execTranspose,
-	func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
-		return tryTranspose(backend, node, inputs[0])
-	})
-
 // tryTranspose computes a float32 Transpose: output axis i is input axis
 // perm[i].
 func tryTranspose(backend *simplego.Backend, node *simplego.Node, operand *simplego.Buffer) (*simplego.Buffer, bool) {
@@ -424,18 +407,6 @@ func tryTranspose(backend *simplego.Backend, node *simplego.Node, operand *simpl
 	stridedCopy(dst, in, outShape.Dimensions, strides)
 	fastElementwiseOps.Add(1)
 	return out, true
-}
-
-// fastReduce returns the executor of ReduceSum or ReduceMax (op) that
-// falls back to simplego's execReduce.
-func fastReduce(op backends.OpType) nodeExecutor {
-	return executor(op.String(), 1, execReduce,
-		func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
-			if nodeOpType(node) != op {
-				return nil, false
-			}
-			return tryReduce(op, backend, node, inputs[0])
-		})
 }
 
 // tryReduce computes ReduceSum or ReduceMax over float32. Elements are
@@ -575,11 +546,6 @@ func maxTo(dst, src []float32) {
 		dst[i] = max(dst[i], src[i])
 	}
 }
-
-var fastSlice = executor("Slice", 1, execSlice,
-	func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
-		return trySlice(backend, node, inputs[0])
-	})
 
 // trySlice computes a float32 Slice with unit strides as copies of
 // contiguous runs. simplego's own copies element by element through an

@@ -1,3 +1,5 @@
+//go:build !noaccel
+
 package accel
 
 // SetEnabledForTest switches the installed executor between the GEMM (true)

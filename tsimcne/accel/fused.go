@@ -1,3 +1,5 @@
+//go:build !noaccel
+
 package accel
 
 import (
@@ -24,7 +26,8 @@ import (
 // statistics), so nothing else changes.
 
 // Backend is a GoMLX backend: simplego's, plus the fused batch-norm ops
-// above and the max-pool ops of pool.go. Create it with WithFusedOps.
+// above, the max-pool ops of pool.go and the tile nodes of tiles.go. Create
+// it with WithFusedOps (which also checks them).
 type Backend struct {
 	*simplego.Backend
 }
@@ -38,13 +41,21 @@ var fusedBatchNormOps = []backends.OpType{
 }
 
 // WithFusedOps returns b wrapped in a Backend whose builders implement the
-// batch normalisation ops and non-overlapping max-pooling with its gradient
-// (float32 only) with this package's kernels, or b
-// unchanged when b is not simplego's backend or the fast executors are not
-// installed (Install failed or was not called).
+// batch normalisation ops, non-overlapping max-pooling with its gradient
+// and the Winograd tile gathers and scatters (float32 only) with this
+// package's kernels, or b unchanged when b is not simplego's backend, the
+// fast executors are not installed (Install failed or was not called) or
+// the fused ops' self-test failed.
+//
+// The first call that gets this far runs that self-test (about a
+// millisecond): small graphs of every fused op, built by the Backend's
+// builder and, from plain GoMLX ops, by simplego's, must give the same
+// results; if they do not, the reason is logged once and no later call
+// offers the fused ops. In programs built with the noaccel build tag it
+// returns b.
 func WithFusedOps(b backends.Backend) backends.Backend {
 	sg, ok := b.(*simplego.Backend)
-	if !ok || !Installed() {
+	if !ok || !Installed() || !fusedOpsChecked() {
 		return b
 	}
 	return &Backend{Backend: sg}

@@ -1,3 +1,5 @@
+//go:build !noaccel
+
 package accel
 
 import (
@@ -6,7 +8,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -27,20 +28,6 @@ const gatherMinParallelBytes = 1 << 18
 
 // fastRowOps counts the Gathers and ScatterSums computed here (for tests).
 var fastRowOps atomic.Int64
-
-var (
-	fastGather = executor("Gather", 2, execGather,
-		func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
-			return tryGather(backend, node, inputs[0], inputs[1])
-		})
-	fastScatterSum = executor("ScatterSum", 3, execScatter,
-		func(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
-			if nodeOpType(node) != backends.OpTypeScatterSum {
-				return nil, false
-			}
-			return tryScatterSum(backend, node, inputs[0], inputs[1], inputs[2])
-		})
-)
 
 // rowIndices returns the indices as ints if they are int32 or int64, index
 // rows 0..rows-1 of the operand (all in range), and the index vector has

@@ -1,3 +1,5 @@
+//go:build !noaccel
+
 package accel
 
 import (
@@ -13,12 +15,6 @@ import (
 // branch on every element, which mispredicts about half the time on
 // activations (and its GreaterThan is generic code); these are branch-free,
 // AVX2 where the CPU has it, and split over goroutines.
-
-var (
-	fastWhere   = executor("Where", 3, execWhere, tryWhere)
-	fastSign    = executor("Sign", 1, execSign, trySign)
-	fastGreater = executor("GreaterThan", 2, execGreaterThan, tryGreaterThan)
-)
 
 // float32Input returns a buffer's float32 data if it has n elements, or a
 // single one (a scalar, broadcast).

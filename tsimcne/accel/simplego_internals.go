@@ -1,3 +1,5 @@
+//go:build !noaccel
+
 package accel
 
 // ============================================================================
@@ -52,7 +54,10 @@ package accel
 // If any check fails, Install leaves simplego untouched. Upgrading GoMLX
 // means re-reading exec.go, builder.go, ops.go, dotgeneral.go,
 // exec_special_ops.go, gen_exec_binary.go and exec_unary.go of the new
-// version, updating this file and SupportedGoMLX in install.go.
+// version, updating this file and SupportedGoMLX in common.go. Until then,
+// a GoMLX whose symbols no longer match can still be built with the
+// noaccel build tag, which compiles out this file and every file that uses
+// it (see the package documentation and noaccel.go).
 // ============================================================================
 
 import (

@@ -7,6 +7,8 @@ import (
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gosimcne/gosimcne/tsimcne/accel"
 )
 
 // TestRecomputeGathers checks that gathering the patches again in the
@@ -16,6 +18,11 @@ import (
 // and a stride-2 1x1 one (a Gather smaller than its input) are left alone.
 func TestRecomputeGathers(t *testing.T) {
 	be := testBackend(t)
+	if be.String() == "go" && !accel.Installed() {
+		// patchProduct then splits the 3x3 convolution's product into
+		// chunks, whose operand is a Reshape of the patches, not a Gather.
+		t.Skip("tsimcne/accel is not installed: products on GoMLX's own kernel are chunked, and chunked patches are not recomputed")
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	const b, h, w, c, f = 2, 6, 6, 3, 4
 	x := tensors.FromFlatDataAndDimensions(randSlice(rng, b*h*w*c), b, h, w, c)
