@@ -39,6 +39,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosimcne/gosimcne/internal/datatest"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 )
 
@@ -401,7 +402,7 @@ func TestExecuteNotebooks(t *testing.T) {
 		t.Skip("-short: not executing the notebooks (about 12 minutes)")
 	}
 	jupyter := needJupyter(t)
-	dataDir := data.NeedTestData(t, data.CIFAR10Folder, "test_batch.bin")
+	dataDir := datatest.NeedTestData(t, data.CIFAR10Folder, "test_batch.bin")
 	dataDir = filepath.Dir(filepath.Dir(dataDir))
 	if dataDir, err := filepath.Abs(dataDir); err == nil {
 		// The kernels run in this folder: a relative path would not do.

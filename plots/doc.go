@@ -16,7 +16,9 @@
 //	page, err := plots.Interactive(xy, ds.Labels, ds.ClassNames, plots.Images(ds))
 //
 // History draws a run's training curves (loss and learning rate per epoch)
-// from Model.History or a run's history.json.
+// from tsimcne's Model.History or a run's history.json (read with
+// history.Read, package tsimcne/history). This package does not link GoMLX:
+// drawing from files needs no training code.
 //
 // In a notebook, ShowMap, ShowThumbnails, ShowOutliers, ShowInteractive and
 // ShowHistory draw and display in one call; outside a notebook they write a file (the
@@ -30,8 +32,8 @@
 // its Liberation fonts; the SVG writer is our own, compact one (one <circle>
 // per point, grouped by class; see Figure). The interactive page's script is
 // hand-written (interactive.js, embedded) and refers to nothing outside the
-// page. Outlier scores use map neighbours from gonum's k-d tree; see
-// OutlierLabel and OutlierDensity for the formulas.
+// page. Outlier scores use map neighbours from the project's k-d tree
+// (tsimcne/knn); see OutlierLabel and OutlierDensity for the formulas.
 //
 // The example pictures in docs/img are made by ./internal/examples from the
 // CIFAR-10 test set and the map of `make demo` (see there; run

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/gosimcne/gosimcne/plots"
-	"github.com/gosimcne/gosimcne/tsimcne"
+	"github.com/gosimcne/gosimcne/tsimcne/history"
 )
 
 // embedding returns a toy 2-D embedding: three rings of 100 points, one per
@@ -85,14 +85,15 @@ func ExampleInteractive() {
 }
 
 func ExampleHistory() {
-	// A run's per-epoch history: Model.History(), or a run folder's
-	// history.json read with tsimcne.ReadHistory.
-	var h []tsimcne.EpochStats
+	// A run's per-epoch history: tsimcne's Model.History(), or a run
+	// folder's history.json read with history.Read (which, unlike
+	// tsimcne.ReadHistory, does not link GoMLX).
+	var h []history.EpochStats
 	for e := range 20 {
-		h = append(h, tsimcne.EpochStats{Stage: 1, Epoch: e, Loss: 6 - 0.1*float64(e), LearningRate: 0.03, Seconds: 3.2})
+		h = append(h, history.EpochStats{Stage: 1, Epoch: e, Loss: 6 - 0.1*float64(e), LearningRate: 0.03, Seconds: 3.2})
 	}
 	for e := range 5 {
-		h = append(h, tsimcne.EpochStats{Stage: 3, Epoch: e, Loss: 5 - 0.1*float64(e), LearningRate: 3e-5, Seconds: 3.2})
+		h = append(h, history.EpochStats{Stage: 3, Epoch: e, Loss: 5 - 0.1*float64(e), LearningRate: 3e-5, Seconds: 3.2})
 	}
 	fig, err := plots.History(h, plots.Size(800, 460))
 	if err != nil {

@@ -13,17 +13,22 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/gosimcne/gosimcne/tsimcne"
+	"github.com/gosimcne/gosimcne/tsimcne/history"
 )
 
-// stageNames label the three stages of t-SimCNE in the history's legend
-// (stage 1's width is not in the history: 128 in the paper, 32 in the
-// quick preset).
-var stageNames = [3]string{"stage 1: pre-training", "stage 2: new map output layer", "stage 3: map fine-tuning"}
+// stageNames label the three stages of t-SimCNE in the history's legend:
+// "stage s: " and history.StageNames (stage 1's width is not in the
+// history: 128 in the paper, 32 in the quick preset).
+var stageNames = func() (names [3]string) {
+	for s, n := range history.StageNames {
+		names[s] = fmt.Sprintf("stage %d: %s", s+1, n)
+	}
+	return names
+}()
 
 // legendNames returns the legend's stage names for epochs: stageNames, or
 // for the annealed schedule (epochs with a Dim) its output widths.
-func legendNames(epochs []tsimcne.EpochStats) [3]string {
+func legendNames(epochs []history.EpochStats) [3]string {
 	names := stageNames
 	first, last := 0, 0
 	for _, e := range epochs {
@@ -47,16 +52,16 @@ var stageColors = func() (c [3]color.Color) {
 }()
 
 // History draws the training curves of a run from its per-epoch history
-// (Model.History, or a run folder's history.json read with
-// tsimcne.ReadHistory): the mean training loss of each epoch (top) and the
-// learning rate (bottom, log scale), against the epoch counted over all
-// stages, one colour per stage. The title (Title, or a default) gives the
+// (tsimcne's Model.History, or a run folder's history.json read with
+// history.Read or tsimcne.ReadHistory): the mean training loss of each
+// epoch (top) and the learning rate (bottom, log scale), against the epoch
+// counted over all stages, one colour per stage. The title (Title, or a default) gives the
 // number of epochs and the median seconds per epoch.
 //
 // The curves are drawn with gonum.org/v1/plot; the Figure saves them as PNG
 // or SVG (vector) and shows them in a notebook like the other plots. Options
 // used: Size, Scale, Title, FontSize, Background, OutputPath.
-func History(epochs []tsimcne.EpochStats, opts ...Option) (*Figure, error) {
+func History(epochs []history.EpochStats, opts ...Option) (*Figure, error) {
 	if len(epochs) == 0 {
 		return nil, fmt.Errorf("plots: History: no epochs")
 	}
@@ -175,7 +180,7 @@ func History(epochs []tsimcne.EpochStats, opts ...Option) (*Figure, error) {
 }
 
 // ShowHistory draws History and displays it (see Figure.Display).
-func ShowHistory(epochs []tsimcne.EpochStats, opts ...Option) (string, error) {
+func ShowHistory(epochs []history.EpochStats, opts ...Option) (string, error) {
 	f, err := History(epochs, opts...)
 	if err != nil {
 		return "", err

@@ -8,15 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gosimcne/gosimcne/tsimcne"
+	"github.com/gosimcne/gosimcne/tsimcne/history"
 )
 
 // fakeHistory is a run of the three stages: losses falling, a warm-up.
-func fakeHistory(epochs [3]int) []tsimcne.EpochStats {
-	var h []tsimcne.EpochStats
+func fakeHistory(epochs [3]int) []history.EpochStats {
+	var h []history.EpochStats
 	for s, n := range epochs {
 		for e := range n {
-			h = append(h, tsimcne.EpochStats{Stage: s + 1, Epoch: e, Loss: 7 - float64(s) - float64(e)/float64(n),
+			h = append(h, history.EpochStats{Stage: s + 1, Epoch: e, Loss: 7 - float64(s) - float64(e)/float64(n),
 				LearningRate: 0.1 * float64(e) / float64(n) / math.Pow(10, float64(s)), Seconds: 3 + float64(e%3)})
 		}
 	}
@@ -109,11 +109,11 @@ func TestHistory(t *testing.T) {
 }
 
 func TestHistoryLegendNames(t *testing.T) {
-	stages := []tsimcne.EpochStats{{Stage: 1}, {Stage: 2}, {Stage: 3}}
+	stages := []history.EpochStats{{Stage: 1}, {Stage: 2}, {Stage: 3}}
 	if got := legendNames(stages); got != stageNames {
 		t.Errorf("three stages: %q", got)
 	}
-	annealed := []tsimcne.EpochStats{{Stage: 1, Dim: 128}, {Stage: 1, Dim: 40}, {Stage: 1, Dim: 2}}
+	annealed := []history.EpochStats{{Stage: 1, Dim: 128}, {Stage: 1, Dim: 40}, {Stage: 1, Dim: 2}}
 	if got := legendNames(annealed)[0]; got != "annealed: output width 128 → 2" {
 		t.Errorf("annealed: %q", got)
 	}

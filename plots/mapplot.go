@@ -145,29 +145,60 @@ func (l *mapLayout) drawPoints(fade float64) {
 	l.fig.add(it)
 }
 
-// drawHighlights rings the points given by the Highlight options.
+// drawHighlights rings the points given by the Highlight options and writes
+// their labels beside the rings, placed by placeLabels so that no two
+// overlap: a label pushed away from its ring by others is joined to it by a
+// thin leader line. Labels stay within the data rectangle (widened by a
+// few pixels) while there is room.
 func (l *mapLayout) drawHighlights() error {
 	if len(l.cfg.highlight) == 0 {
 		return nil
 	}
 	ringR := math.Max(4*l.r, 7)
 	size := l.cfg.fontSize * 0.9
-	l.fig.begin("highlights", "")
+	var anchors []labelAnchor
+	var texts []string
 	for j, i := range l.cfg.highlight {
 		if i < 0 || i >= l.p.n {
 			return fmt.Errorf("plots: highlighted point %d out of range [0,%d)", i, l.p.n)
 		}
+		if j < len(l.cfg.highlightLabel) && l.cfg.highlightLabel[j] != "" {
+			s := l.cfg.highlightLabel[j]
+			anchors = append(anchors, labelAnchor{x: float64(l.px[i]), y: float64(l.py[i]),
+				w: textWidth(s, size, true) + 3, h: size * 1.05})
+			texts = append(texts, s)
+		}
+	}
+	l.fig.begin("highlights", "")
+	for _, i := range l.cfg.highlight {
 		x, y := float64(l.px[i]), float64(l.py[i])
 		l.fig.add(circleItem{x: x, y: y, r: ringR + 1, stroke: white, lineWidth: 3.5})
 		l.fig.add(circleItem{x: x, y: y, r: ringR + 1, stroke: black, lineWidth: 1.6})
-		if j < len(l.cfg.highlightLabel) && l.cfg.highlightLabel[j] != "" {
-			s := l.cfg.highlightLabel[j]
-			tx, ty := x+ringR*0.75+2, y-ringR*0.75
-			w := textWidth(s, size, true)
-			l.fig.add(rectItem{x: tx - 1.5, y: ty - size*0.85, w: w + 3, h: size * 1.05,
-				fill: color.NRGBA{255, 255, 255, 210}})
-			l.fig.text(tx, ty, s, size, true, black, anchorStart)
+	}
+	const pad = 4
+	bounds := rect{x: l.v.x0 - pad, y: l.v.top() - pad, w: l.v.w + 2*pad, h: l.v.h + 2*pad}
+	bounds.x, bounds.y = math.Max(bounds.x, 0), math.Max(bounds.y, 0)
+	bounds.w = math.Min(bounds.x+bounds.w, l.fig.width) - bounds.x
+	bounds.h = math.Min(bounds.y+bounds.h, l.fig.height) - bounds.y
+	spots := placeLabels(anchors, ringR, bounds)
+	for j, sp := range spots {
+		if !sp.leader {
+			continue
 		}
+		a := anchors[j]
+		bx, by := sp.box.nearest(a.x, a.y)
+		d := math.Hypot(bx-a.x, by-a.y)
+		if d <= ringR+2 {
+			continue
+		}
+		ux, uy := (bx-a.x)/d, (by-a.y)/d
+		l.fig.add(lineItem{x1: a.x + ux*(ringR+2), y1: a.y + uy*(ringR+2), x2: bx, y2: by,
+			stroke: darkGrey, lineWidth: 0.8})
+	}
+	for j, sp := range spots {
+		b := sp.box
+		l.fig.add(rectItem{x: b.x, y: b.y, w: b.w, h: b.h, fill: color.NRGBA{255, 255, 255, 210}})
+		l.fig.text(b.x+1.5, b.y+size*0.85, texts[j], size, true, black, anchorStart)
 	}
 	l.fig.end()
 	return nil

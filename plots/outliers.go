@@ -93,7 +93,8 @@ type Outlier struct {
 // ScoreOutliers computes an outlier score for every point of the map from
 // its k nearest map neighbours (option K, default 10), by the method chosen
 // with Method (default OutlierAuto). See OutlierLabel and OutlierDensity for
-// the formulas.
+// the formulas. Neighbours at equal distance (exact duplicates, common in a
+// collapsed map) are taken in index order, so the scores are deterministic.
 func ScoreOutliers(xy []float32, labels []int, opts ...Option) (*OutlierScores, error) {
 	c := newConfig(opts)
 	p, err := newPoints(xy, labels, nil)
@@ -117,7 +118,10 @@ func ScoreOutliers(xy []float32, labels []int, opts ...Option) (*OutlierScores, 
 		return nil, fmt.Errorf("plots: unknown outlier method %v", method)
 	}
 	k := min(c.k, p.n-1)
-	nbr, dist := kNearest(xy, k)
+	nbr, dist, err := kNearest(xy, k)
+	if err != nil {
+		return nil, err
+	}
 	s := &OutlierScores{Method: method, K: k, xy: xy, labels: labels,
 		Score: make([]float64, p.n), NeighborLabel: make([]int, p.n),
 		NeighborVotes: make([]int, p.n), KDist: make([]float64, p.n)}
@@ -144,7 +148,10 @@ func ScoreOutliers(xy []float32, labels []int, opts ...Option) (*OutlierScores, 
 	}
 	switch method {
 	case OutlierLabel:
-		r := sameLabelDistance(p)
+		r, err := sameLabelDistance(p)
+		if err != nil {
+			return nil, err
+		}
 		for i := 0; i < p.n; i++ {
 			other := 0
 			for _, j := range nbr[i*k : (i+1)*k] {
@@ -185,7 +192,7 @@ func ScoreOutliers(xy []float32, labels []int, opts ...Option) (*OutlierScores, 
 
 // sameLabelDistance returns for each point the distance to the nearest other
 // point with the same label (+Inf for a class of one point).
-func sameLabelDistance(p *points) []float64 {
+func sameLabelDistance(p *points) ([]float64, error) {
 	r := make([]float64, p.n)
 	byClass := make([][]int, p.numClasses())
 	for i, l := range p.labels {
@@ -199,13 +206,15 @@ func sameLabelDistance(p *points) []float64 {
 			r[idx[0]] = math.Inf(1)
 			continue
 		}
-		t := newTree(p.xy, idx)
-		parallelFor(len(idx), func(j int) {
-			_, d := nearest(t, p.xy, idx[j], 1)
-			r[idx[j]] = d[0]
-		})
+		d, err := nearestInSubset(p.xy, idx)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range idx {
+			r[i] = d[j]
+		}
 	}
-	return r
+	return r, nil
 }
 
 // Top returns the n highest-scoring points, most outlying first (ties in

@@ -1,7 +1,6 @@
 package tsimcne
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+
+	"github.com/gosimcne/gosimcne/tsimcne/history"
 )
 
 // checkpointFiles returns the base names (without extension) of the
@@ -37,7 +38,7 @@ func checkpointFiles(dir string) ([]string, error) {
 // run folder of `tsimcne train`, in its RunCheckpointsDir sub-folder: that
 // is, whether Load(dir) finds one.
 func HasCheckpoint(dir string) (bool, error) {
-	_, has, err := findCheckpointFolder(dir)
+	_, has, err := CheckpointFolder(dir)
 	return has, err
 }
 
@@ -45,10 +46,12 @@ func HasCheckpoint(dir string) (bool, error) {
 // holds the checkpoints (Config.CheckpointDir of the run).
 const RunCheckpointsDir = "checkpoints"
 
-// findCheckpointFolder returns dir if it holds a checkpoint, else
-// dir/RunCheckpointsDir if that sub-folder does (has true in both cases),
-// else dir and has false. err is a failure to read either folder.
-func findCheckpointFolder(dir string) (folder string, has bool, err error) {
+// CheckpointFolder returns the folder Load(dir) reads checkpoints from: dir
+// if it holds a checkpoint (a folder of Model.Save or Config.CheckpointDir),
+// else dir/RunCheckpointsDir if that sub-folder does (a run folder of
+// `tsimcne train`) — has is true in both cases — else dir and has false.
+// err is a failure to read either folder.
+func CheckpointFolder(dir string) (folder string, has bool, err error) {
 	if has, err := hasCheckpoint(dir); err != nil || has {
 		return dir, has, err
 	}
@@ -126,6 +129,9 @@ func (m *Model) openCheckpoints() error {
 		return fmt.Errorf("loading checkpoint from %s (its files look intact, so nothing was moved aside): %w", dir, err)
 	}
 	m.ckpt = h
+	if err := m.checkState(); err != nil {
+		return fmt.Errorf("checkpoint in %s: %w", dir, err)
+	}
 	if err := m.loadHistory(); err != nil {
 		return err
 	}
@@ -133,23 +139,14 @@ func (m *Model) openCheckpoints() error {
 }
 
 // HistoryFileName is the per-epoch training history kept next to the
-// checkpoints, across all the sessions of a run.
-const HistoryFileName = "history.json"
+// checkpoints, across all the sessions of a run (history.FileName).
+const HistoryFileName = history.FileName
 
 // ReadHistory reads a training history written by Fit (history.json, in
 // the checkpoint folder and in a run folder of the tsimcne command), e.g.
-// for plots.History.
-func ReadHistory(path string) ([]EpochStats, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading training history: %w", err)
-	}
-	var h []EpochStats
-	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("reading training history %s: %w", path, err)
-	}
-	return h, nil
-}
+// for plots.History. It is history.Read, which programs that should not
+// link GoMLX can call directly.
+func ReadHistory(path string) ([]EpochStats, error) { return history.Read(path) }
 
 // loadHistory reads history.json from the checkpoint folder, keeping only
 // the epochs before the checkpoint's position (a run killed after writing
@@ -178,16 +175,7 @@ func (m *Model) saveHistory() error {
 	if m.ckpt == nil {
 		return nil
 	}
-	path := filepath.Join(m.cfg.CheckpointDir, HistoryFileName)
-	b, err := json.MarshalIndent(m.history, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing training history: %w", err)
-	}
-	return os.Rename(tmp, path)
+	return history.Write(filepath.Join(m.cfg.CheckpointDir, HistoryFileName), m.history)
 }
 
 func unwrapAll(err error) error {

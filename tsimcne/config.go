@@ -121,7 +121,8 @@ const (
 	// ProgressAuto shows a progress bar on a terminal and in notebooks, and
 	// one line per epoch elsewhere (logs, CI).
 	ProgressAuto Progress = iota
-	// ProgressBar always uses GoMLX's progress bar.
+	// ProgressBar uses GoMLX's progress bar, which writes to os.Stdout: with
+	// a Config.Log other than os.Stdout, lines go to Log instead.
 	ProgressBar
 	// ProgressLines prints one line per epoch.
 	ProgressLines

@@ -284,6 +284,9 @@ func LoadExport(path string, opts ...func(*Config)) (*Model, error) {
 	if r.Len() != 0 {
 		return nil, fmt.Errorf("tsimcne.LoadExport(%q): %d bytes of data left after the variables: damaged file", path, r.Len())
 	}
+	if err := m.checkState(); err != nil {
+		return nil, fmt.Errorf("tsimcne.LoadExport(%q): %w", path, err)
+	}
 	if m.inputSize = m.stateValue(stateInputSize, 0); m.inputSize == 0 {
 		return nil, fmt.Errorf("tsimcne.LoadExport(%q): the file has no image size", path)
 	}

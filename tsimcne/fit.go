@@ -4,6 +4,7 @@ import (
 	stdctx "context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -35,13 +36,46 @@ import (
 var ErrNonFiniteLoss = errors.New("non-finite training loss")
 
 // Fit trains the model on ds through the three stages, resuming from the
-// position a checkpoint recorded. While it runs, SIGINT (Ctrl-C, or a
-// notebook's interrupt) stops training after the current step and saves a
-// checkpoint; Fit then returns an error wrapping ErrInterrupted.
+// position a checkpoint recorded. While it runs, the first SIGINT (Ctrl-C,
+// or a notebook's interrupt) stops training after the current step and
+// saves a checkpoint; Fit then returns an error wrapping ErrInterrupted. A
+// second SIGINT gets Go's default handling (the program exits at once).
+// Programs that handle signals themselves call FitContext.
 func (m *Model) Fit(ds *data.Dataset) error {
-	ctx, stop := signal.NotifyContext(stdctx.Background(), os.Interrupt)
+	ctx, stop := interruptContext()
 	defer stop()
 	return m.FitContext(ctx, ds)
+}
+
+// interruptContext returns a context cancelled by the first SIGINT, after
+// which SIGINT is no longer caught: a second Ctrl-C ends the program, as it
+// would without Fit. stop releases the signal.
+func interruptContext() (stdctx.Context, stdctx.CancelFunc) {
+	ctx, stop := signal.NotifyContext(stdctx.Background(), os.Interrupt)
+	go func() {
+		<-ctx.Done()
+		stop() // restores the default behaviour for the next SIGINT
+	}()
+	return ctx, stop
+}
+
+// progressMode resolves Config.Progress: ProgressAuto is a bar on a
+// terminal or in a notebook, else lines. GoMLX's bar writes to os.Stdout
+// only, so with a Config.Log other than os.Stdout the progress goes to Log
+// as lines.
+func (m *Model) progressMode() Progress {
+	mode := m.cfg.Progress
+	toStdout := m.log == io.Writer(os.Stdout)
+	if mode == ProgressAuto {
+		mode = ProgressLines
+		if toStdout && (notebooks.IsNotebook() || term.IsTerminal(int(os.Stdout.Fd()))) {
+			mode = ProgressBar
+		}
+	}
+	if mode == ProgressBar && !toStdout {
+		mode = ProgressLines
+	}
+	return mode
 }
 
 // FitContext is Fit stopped by ctx instead of SIGINT: when ctx is
@@ -60,7 +94,7 @@ func (m *Model) FitStage(ds *data.Dataset, stage int) error {
 	if stage < 1 || stage > 3 {
 		return fmt.Errorf("FitStage: stage must be 1, 2 or 3, got %d", stage)
 	}
-	ctx, stop := signal.NotifyContext(stdctx.Background(), os.Interrupt)
+	ctx, stop := interruptContext()
 	defer stop()
 	return m.fit(ctx, ds, stage)
 }
@@ -75,11 +109,11 @@ func (m *Model) fit(ctx stdctx.Context, ds *data.Dataset, lastStage int) error {
 		return fmt.Errorf("Fit: batch size %d is larger than the data set %q (%d images); use a batch size of at most %d",
 			B, ds.Name, ds.N, ds.N)
 	}
-	if n := m.stateValue("data_n", 0); n != 0 && n != ds.N {
+	if n := m.stateValue(stateDataN, 0); n != 0 && n != ds.N {
 		return fmt.Errorf("Fit: the checkpoint was trained on %d images, this data set %q has %d: "+
 			"resume with the same data, or use a new checkpoint folder", n, ds.Name, ds.N)
 	}
-	m.setState("data_n", ds.N)
+	m.setState(stateDataN, ds.N)
 	augCfg := m.cfg.Augment
 	augCfg.Seed = m.cfg.Seed
 	aug, err := augment.New(augCfg)
@@ -99,9 +133,6 @@ func (m *Model) fit(ctx stdctx.Context, ds *data.Dataset, lastStage int) error {
 	}
 	return m.saveCheckpoint()
 }
-
-// stageNames describe the stages in progress output.
-var stageNames = [3]string{"pre-training", "new 2-D output layer only", "fine-tuning"}
 
 // trainStage trains one stage from pos to its end.
 func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Augmenter, pos Position) (err error) {
@@ -179,13 +210,7 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 			stage, stageNames[stage-1], mcfg.OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, from)
 	}
 
-	mode := m.cfg.Progress
-	if mode == ProgressAuto {
-		mode = ProgressLines
-		if notebooks.IsNotebook() || term.IsTerminal(int(os.Stdout.Fd())) {
-			mode = ProgressBar
-		}
-	}
+	mode := m.progressMode()
 	if mode == ProgressBar {
 		commandline.AttachProgressBar(loop, func() (string, string) {
 			return "Stage / epoch", fmt.Sprintf("%d / %d of %d", stage, stream.epoch, epochs)

@@ -11,8 +11,10 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/gosimcne/gosimcne/internal/datatest"
 	"github.com/gosimcne/gosimcne/tsimcne/augment"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 )
 
 // tinyConfig is the smallest configuration: a few seconds per epoch on a
@@ -49,7 +51,7 @@ func syntheticImages(n, classes int) *data.Dataset {
 
 func realCIFAR(t *testing.T, n int) (train, test *data.Dataset) {
 	t.Helper()
-	dir := data.NeedTestData(t, "cifar-10-batches-bin")
+	dir := datatest.NeedTestData(t, "cifar-10-batches-bin")
 	tr, err := data.LoadCIFAR10Files(filepath.Join(dir, "data_batch_1.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -329,5 +331,72 @@ func TestViewStreamReusesInputs(t *testing.T) {
 	}
 	if !slices.Equal(tensors.MustCopyFlatData[float32](in[0]), firsts[1]) {
 		t.Error("views depend on the stream's history, want a function of (seed, stage, epoch, batch)")
+	}
+}
+
+// TestTransformRejectsCollapsedMap: a network whose weights are all zero
+// (as a damaged checkpoint can be) puts every image at one place; Transform
+// and Evaluate say so instead of returning a map with kNN at chance.
+func TestTransformRejectsCollapsedMap(t *testing.T) {
+	m, err := New(tinyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := syntheticImages(40, 2)
+	if _, err := m.Transform(ds); err != nil {
+		t.Fatalf("untrained model: %v", err)
+	}
+	for v := range m.ctx.IterVariables() {
+		if val := v.MustValue(); val.DType().IsFloat() {
+			if err := v.SetValue(tensors.FromShape(val.Shape())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, err = m.Transform(ds)
+	if !errors.Is(err, embedding.ErrCollapsed) {
+		t.Fatalf("Transform with zero weights: %v, want ErrCollapsed", err)
+	}
+	_, _, _, err = m.Evaluate(ds, ds, 3, false)
+	if !errors.Is(err, embedding.ErrCollapsed) {
+		t.Fatalf("Evaluate with zero weights: %v, want ErrCollapsed", err)
+	}
+}
+
+// TestSameSeedSameMap: two runs with the cpu preset's network (cnn4:
+// Winograd convolutions, fused batch norm, the multi-threaded GEMM) and the
+// same seed give the same map, bit for bit; another seed another one.
+func TestSameSeedSameMap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains three small cnn4 models")
+	}
+	ds := syntheticImages(96, 3)
+	run := func(seed uint64) []float32 {
+		c := CPUConfig()
+		c.Progress = ProgressOff
+		c.BatchSize = 32
+		c.Epochs = [3]int{1, 1, 1}
+		c.WarmupEpochs = [3]int{0, 0, 0}
+		c.Seed = seed
+		m, err := New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.FitTransform(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Points
+	}
+	a, b, other := run(7), run(7), run(8)
+	if !slices.Equal(a, b) {
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("same seed, different maps: coordinate %d is %v and %v", i, a[i], b[i])
+			}
+		}
+	}
+	if slices.Equal(a, other) {
+		t.Error("seeds 7 and 8 gave the same map")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/gosimcne/gosimcne/internal/datatest"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 )
 
@@ -29,7 +30,7 @@ func TestShippedModel(t *testing.T) {
 	if h.DType != "float16" || h.Config.Backbone != "cnn4" {
 		t.Errorf("shipped model: dtype %s backbone %s, want float16 cnn4", h.DType, h.Config.Backbone)
 	}
-	dir := data.NeedTestData(t, data.CIFAR10Folder)
+	dir := datatest.NeedTestData(t, data.CIFAR10Folder)
 	test, err := data.LoadCIFAR10Files(filepath.Join(dir, data.CIFAR10TestFile))
 	if err != nil {
 		t.Fatal(err)

@@ -128,6 +128,9 @@ func (m *Model) embed(ds *data.Dataset, withFeatures bool) (out, features *embed
 	if err := out.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("Transform: the network gave an invalid map: %w", err)
 	}
+	if err := out.CheckNotCollapsed(); err != nil {
+		return nil, nil, fmt.Errorf("Transform: the map of %s is useless (damaged weights or a diverged run?): %w", ds.Name, err)
+	}
 	if withFeatures {
 		features = &embedding.Embedding{Points: featPts, N: ds.N, Dim: featDim, Labels: ds.Labels, ClassNames: ds.ClassNames}
 	}

@@ -9,7 +9,7 @@
 //	m, err := tsimcne.New(tsimcne.CPUConfig())
 //	err = m.Fit(train)                    // three stages: 128-D, 2-D head, 2-D fine-tuning
 //	emb, err := m.Transform(test)         // [N, 2] map coordinates
-//	metrics, err := m.Evaluate(train, test)
+//	ev, trainMap, testMap, err := m.Evaluate(train, test, 15, true) // kNN accuracies and both maps
 //
 // Training follows the paper exactly (see Config and PaperConfig) and adds
 // what a long run needs: a checkpoint at the end of every epoch holding the
@@ -19,8 +19,21 @@
 //
 // Sub-packages hold the parts: data (data sets and downloads), augment (the
 // random views), model and nn (the network), loss and optim (InfoNCE and
-// SGD), knn (evaluation), embedding (outputs), backend (GoMLX backend
-// selection). The kernels live in github.com/gosimcne/gosimcne/kernels.
+// SGD), knn (evaluation), embedding (outputs), history (the per-epoch
+// training history, without GoMLX), backend (GoMLX backend selection).
+// The kernels live in github.com/gosimcne/gosimcne/kernels.
+//
+// # Process-wide changes to GoMLX
+//
+// Importing tsimcne imports tsimcne/nn, whose init replaces GoMLX's
+// gradients of DotGeneral, Dot, Slice and Where in graph.VJPRegistration
+// for the whole program (faster, and trainable on the pure-Go backend; the
+// results agree up to float rounding). Programs that build other GoMLX
+// models and want the built-in gradients call nn.RestoreBuiltinGradients
+// (and nn.RegisterFastGradients before training t-SimCNE again). On the
+// pure-Go backend, tsimcne/backend also installs tsimcne/accel's faster
+// executors into simplego, process-wide (TSIMCNE_FAST_KERNELS=0 turns them
+// off).
 package tsimcne
 
 import (
@@ -31,12 +44,14 @@ import (
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 
 	"github.com/gosimcne/gosimcne/tsimcne/backend"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/history"
 )
 
 // Model is a t-SimCNE model: its configuration, its weights (a GoMLX
@@ -61,35 +76,13 @@ type Model struct {
 	afterStep func(next Position)
 }
 
-// EpochStats records one training epoch.
-type EpochStats struct {
-	// Stage (1, 2 or 3) and Epoch (0-based, within the stage).
-	Stage int `json:"stage"`
-	Epoch int `json:"epoch"`
-	// Loss is the mean training loss over the epoch's batches.
-	Loss float64 `json:"loss"`
-	// LearningRate used in the epoch.
-	LearningRate float64 `json:"learning_rate"`
-	// Seconds of wall time the epoch took.
-	Seconds float64 `json:"seconds"`
-	// Steps is the number of batches trained in this epoch by this process
-	// (fewer than a full epoch when it was resumed mid-epoch).
-	Steps int `json:"steps"`
-	// DataSeconds is the part of Seconds the training loop spent waiting
-	// for the views of its batches: making them (without prefetch, see
-	// Config.Prefetch), or waiting for the goroutine that makes them while
-	// the steps run.
-	DataSeconds float64 `json:"data_seconds"`
-	// CheckpointSeconds is the time saving the checkpoint after the epoch
-	// took, not counted in Seconds.
-	CheckpointSeconds float64 `json:"checkpoint_seconds,omitempty"`
-	// Dim is the output width the loss used (Config.AnnealedDim) in an
-	// epoch of the annealed schedule; 0 for the paper's stages.
-	Dim int `json:"dim,omitempty"`
-	// DoF is the learned degrees of freedom of the kernel at the end of the
-	// epoch (Config.LearnDoF); 0 when they are not learned.
-	DoF float64 `json:"dof,omitempty"`
-}
+// EpochStats records one training epoch (see history.EpochStats; the
+// type lives in the GoMLX-free package history so that code reading or
+// drawing a history need not link GoMLX).
+type EpochStats = history.EpochStats
+
+// stageNames describe the stages in progress output.
+var stageNames = history.StageNames
 
 // ErrInterrupted is returned (wrapped) by Fit when training stopped because
 // its context was cancelled or the process got SIGINT; the checkpoint holds
@@ -137,7 +130,7 @@ func Load(dir string, opts ...func(*Config)) (*Model, error) {
 	if st, err := os.Stat(dir); err == nil && st.Mode().IsRegular() {
 		return LoadExport(dir, opts...)
 	}
-	dir, has, findErr := findCheckpointFolder(dir)
+	dir, has, findErr := CheckpointFolder(dir)
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
 	if err != nil {
 		return nil, fmt.Errorf("tsimcne.Load(%q): %w", dir, err)
@@ -192,6 +185,7 @@ const (
 	stateInputSize = "input_size"
 	stateHeadDim   = "head_dim"
 	stateDimMask   = "dim_mask"
+	stateDataN     = "data_n"
 )
 
 // stateVar returns the int64 scalar state variable name, creating it with
@@ -205,9 +199,46 @@ func (m *Model) stateVar(name string, def int64) *context.Variable {
 	return v
 }
 
+// stateValue returns the state variable name, or def where it cannot be
+// read; checkState, run when a checkpoint or model file is loaded, reports
+// such a variable as an error first.
 func (m *Model) stateValue(name string, def int64) int {
-	t := m.stateVar(name, def).MustValue()
-	return int(tensors.ToScalar[int64](t))
+	v, err := m.readState(name, def)
+	if err != nil {
+		return int(def)
+	}
+	return v
+}
+
+// readState reads the state variable name (creating it with def), which
+// must be an int64 scalar.
+func (m *Model) readState(name string, def int64) (int, error) {
+	t, err := m.stateVar(name, def).Value()
+	if err != nil {
+		return 0, fmt.Errorf("training state %q: %w", name, err)
+	}
+	if t.DType() != dtypes.Int64 || t.Shape().Rank() != 0 {
+		return 0, fmt.Errorf("training state %q is %s, want an int64 scalar", name, t.Shape())
+	}
+	return int(tensors.ToScalar[int64](t)), nil
+}
+
+// stateNames are the int64 state variables checkState verifies.
+var stateNames = []string{stateStage, stateEpoch, stateBatch, stateInputSize, stateHeadDim, stateDataN}
+
+// checkState verifies the training state a checkpoint or model file
+// brought: int64 scalars in range (stage 0-4, no negative counts).
+func (m *Model) checkState() error {
+	for _, name := range stateNames {
+		v, err := m.readState(name, 0)
+		if err != nil {
+			return err
+		}
+		if v < 0 || (name == stateStage && v > 4) {
+			return fmt.Errorf("training state %q is %d: out of range", name, v)
+		}
+	}
+	return nil
 }
 
 func (m *Model) setState(name string, value int) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 	"github.com/gosimcne/gosimcne/tsimcne/knn"
 )
 
@@ -37,6 +38,7 @@ type baselineOptions struct {
 	testLimit    int
 	holdout      int
 	imageSize    int
+	skipBad      bool
 	seed         uint64
 	json         string
 }
@@ -52,6 +54,7 @@ func (o *baselineOptions) define(fs *flag.FlagSet) {
 	fs.IntVar(&o.testLimit, "test-limit", 0, "use only `N` test images (0 = all)")
 	fs.IntVar(&o.holdout, "holdout", 0, "images held out for -eval holdout (default min(10000, N/6))")
 	fs.IntVar(&o.imageSize, "image-size", 32, "side in `pixels` that folder images are resized to")
+	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images of a folder that cannot be read (each one is listed on stderr) instead of stopping")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the subsets and the hold-out split")
 	fs.StringVar(&o.json, "json", "", "also write the result to this JSON `file`")
 }
@@ -75,13 +78,14 @@ func runBaseline(e *env, args []string) error {
 	if err != nil {
 		return usagef("-dataset: %v", err)
 	}
-	spec, err := dataFor("", dataset, o.dataDir, o.imageSize)
+	spec, err := dataFor("", dataset, o.dataDir, o.imageSize, o.skipBad)
 	if err != nil {
 		return err
 	}
 	spec.Eval, spec.CIFARBatches, spec.TrainLimit, spec.TestLimit, spec.Holdout, spec.Seed =
 		o.eval.v, o.cifarBatches, o.trainLimit, o.testLimit, o.holdout, o.seed
 	t0 := time.Now()
+	spec.warn = e.stderr
 	rd, err := loadRunData(spec)
 	if err != nil {
 		return err
@@ -100,7 +104,9 @@ func runBaseline(e *env, args []string) error {
 	e.printf("Pixel kNN: %s (%d images) -> %s (%d images), %d-D, k=%d\n",
 		rd.Train.Name, rd.Train.N, rd.Test.Name, rd.Test.N, dim, o.k)
 	t0 = time.Now()
-	res, err := knn.Accuracy(pixels(rd.Train), rd.Train.Labels, pixels(rd.Test), rd.Test.Labels, dim, knn.WithK(o.k))
+	trainPx := &embedding.Embedding{Points: pixels(rd.Train), N: rd.Train.N, Dim: dim}
+	testPx := &embedding.Embedding{Points: pixels(rd.Test), N: rd.Test.N, Dim: dim}
+	res, err := knn.Accuracy(trainPx.Points, rd.Train.Labels, testPx.Points, rd.Test.Labels, dim, knn.WithK(o.k))
 	if err != nil {
 		return err
 	}
@@ -116,6 +122,13 @@ func runBaseline(e *env, args []string) error {
 		per = append(per, tsimcne.ClassAccuracy{Class: name, Accuracy: c.Accuracy, N: c.Total})
 	}
 	printPerClass(e, per)
+	super, err := superclassAccuracy(trainPx, testPx, rd.Train, rd.Test, o.k)
+	if err != nil {
+		return err
+	}
+	if super != nil {
+		e.printf("pixel kNN accuracy on the %d superclasses: %.4f\n", len(rd.Test.CoarseClassNames), *super)
+	}
 	if o.json != "" {
 		rep := struct {
 			Dataset          string                  `json:"dataset"`
@@ -128,10 +141,11 @@ func runBaseline(e *env, args []string) error {
 			K                int                     `json:"k"`
 			Accuracy         float64                 `json:"knn_accuracy_pixels"`
 			BalancedAccuracy float64                 `json:"balanced_accuracy"`
+			Superclass       *float64                `json:"knn_accuracy_pixels_superclass,omitempty"`
 			PerClass         []tsimcne.ClassAccuracy `json:"per_class"`
 			Seconds          float64                 `json:"knn_seconds"`
 		}{dataset, rd.Mode, rd.Train.Name, rd.Test.Name, rd.Train.N, rd.Test.N, dim, o.k,
-			res.Accuracy, res.BalancedAccuracy, per, knnSec}
+			res.Accuracy, res.BalancedAccuracy, super, per, knnSec}
 		if err := tsimcne.WriteJSON(o.json, rep); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -10,7 +11,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 	"github.com/gosimcne/gosimcne/tsimcne/knn"
 )
 
@@ -59,6 +62,26 @@ type dataSpec struct {
 	ImageSize int `json:"image_size,omitempty"`
 	// Seed drives the subsets and the hold-out split.
 	Seed uint64 `json:"seed"`
+	// SkipBadImages skips the images of a folder that cannot be read (each
+	// one listed on stderr) instead of stopping.
+	SkipBadImages bool `json:"skip_bad_images,omitempty"`
+	// warn receives the list of skipped images (os.Stderr when nil).
+	warn io.Writer
+}
+
+// folderOptions returns the image-folder reader's options for spec.
+func folderOptions(spec dataSpec, size int) []data.FolderOption {
+	opts := []data.FolderOption{data.WithSize(size)}
+	if spec.SkipBadImages {
+		w := spec.warn
+		if w == nil {
+			w = os.Stderr
+		}
+		opts = append(opts, data.SkipBadFiles(func(path string, err error) {
+			fmt.Fprintf(w, "skipped %s: %v\n", path, err)
+		}))
+	}
+	return opts
 }
 
 // runData is the loaded images of a run.
@@ -142,7 +165,7 @@ func datasetTitle(dataset string) string {
 // hasOfficialTest reports whether the data set has a separate test split.
 func hasOfficialTest(dataset string) bool {
 	if p, ok := strings.CutPrefix(dataset, folderPrefix); ok {
-		return isDir(filepath.Join(p, "train")) && isDir(filepath.Join(p, "test"))
+		return data.HasSplitFolders(p)
 	}
 	return true
 }
@@ -175,8 +198,12 @@ func loadSplit(spec dataSpec, split data.Split, batches int) (ds *data.Dataset, 
 			}
 		}
 		ds, err = data.LoadCIFAR100(spec.DataDir, split)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return nil, nil, fmt.Errorf("%w\n(run `tsimcne download -dataset cifar100` to fetch it)", err)
+		case err != nil:
+			return nil, nil, fmt.Errorf("%w\n(the file is damaged or not CIFAR-100's binary version: delete the %s folder and run `tsimcne download -dataset cifar100` to fetch it again)",
+				err, data.CIFAR100Folder)
 		}
 		return ds, nil, nil
 	case dsFashionMNIST:
@@ -194,42 +221,14 @@ func loadSplit(spec dataSpec, split data.Split, batches int) (ds *data.Dataset, 
 	if size == 0 {
 		size = 32
 	}
-	load := func(p string) (*data.Dataset, error) {
-		if !isDir(p) {
-			return nil, fmt.Errorf("image folder %s does not exist", p)
-		}
-		return data.LoadImageFolder(p, data.WithSize(size))
+	if !isDir(path) {
+		return nil, nil, fmt.Errorf("image folder %s does not exist", path)
 	}
-	if !hasOfficialTest(spec.Dataset) {
-		if split == data.Test {
-			return nil, nil, fmt.Errorf("image folder %s has no train/ and test/ sub-folders, so no test split", path)
-		}
-		ds, err = load(path)
-		return ds, nil, err
+	ds, err = data.LoadImageFolderSplit(path, split, folderOptions(spec, size)...)
+	if bad := (*data.BadImagesError)(nil); errors.As(err, &bad) {
+		err = fmt.Errorf("%w\n(pass -skip-bad-images to leave them out; each skipped file is listed)", err)
 	}
-	var parts []*data.Dataset
-	for _, s := range []data.Split{data.Train, data.Test} {
-		if split == s || split == data.All {
-			p, err := load(filepath.Join(path, s.String()))
-			if err != nil {
-				return nil, nil, err
-			}
-			p.Name = filepath.Base(path) + "/" + s.String()
-			parts = append(parts, p)
-		}
-	}
-	if len(parts) == 2 {
-		if !slices.Equal(parts[0].ClassNames, parts[1].ClassNames) {
-			return nil, nil, fmt.Errorf("image folder %s: train/ has classes %v, test/ has %v; they must be the same",
-				path, parts[0].ClassNames, parts[1].ClassNames)
-		}
-		ds, err = data.Concat(parts...)
-		if err == nil {
-			ds.Name = filepath.Base(path) + "/all"
-		}
-		return ds, nil, err
-	}
-	return parts[0], nil, nil
+	return ds, nil, err
 }
 
 // loadCIFAR10 loads CIFAR-10 from the binary batches present: for Train the
@@ -293,6 +292,14 @@ func loadCIFAR10(dir string, split data.Split, batches int) (*data.Dataset, []st
 	if err != nil {
 		return nil, nil, err
 	}
+	// Any whole number of records is read (tests and hand-made subsets use
+	// small files), but an official file holds 10 000: say so otherwise.
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Size() != data.CIFAR10FileImages*data.CIFAR10RecordSize {
+			notes = append(notes, fmt.Sprintf("CIFAR-10: %s holds %d images, the official file %d: a partial or hand-made file?",
+				p, st.Size()/data.CIFAR10RecordSize, data.CIFAR10FileImages))
+		}
+	}
 	return ds, notes, nil
 }
 
@@ -318,9 +325,43 @@ func subset(ds *data.Dataset, n int, seed uint64) (*data.Dataset, error) {
 	return out, nil
 }
 
+// superclassAccuracy is the kNN accuracy (k neighbours) of the points of
+// test against those of train, labelled by CIFAR-100's 20 superclasses;
+// nil when the images have no second level of labels.
+func superclassAccuracy(train, test *embedding.Embedding, trainImages, testImages *data.Dataset, k int) (*float64, error) {
+	if trainImages.CoarseLabels == nil || testImages.CoarseLabels == nil {
+		return nil, nil
+	}
+	tr, te := *train, *test
+	tr.Labels, tr.ClassNames = trainImages.CoarseLabels, trainImages.CoarseClassNames
+	te.Labels, te.ClassNames = testImages.CoarseLabels, testImages.CoarseClassNames
+	acc, _, err := tsimcne.KNNAccuracy(&tr, &te, k)
+	if err != nil {
+		return nil, fmt.Errorf("superclass kNN accuracy: %w", err)
+	}
+	return &acc, nil
+}
+
 // defaultHoldout is the paper's 10 000 of 60 000 images, scaled down for
 // smaller collections.
 func defaultHoldout(n int) int { return min(10000, n/6) }
+
+// holdoutSize returns the number of the n images (or points) to hold out for
+// kNN: given, or defaultHoldout(n) when given is 0; an error says which it
+// was when that leaves no query or no reference.
+func holdoutSize(given, n int, what string) (int, error) {
+	if given == 0 {
+		h := defaultHoldout(n)
+		if h < 1 {
+			return 0, fmt.Errorf("too few %s (%d) to hold out a part for the kNN evaluation (the default, N/6, is 0): pass -holdout N", what, n)
+		}
+		return h, nil
+	}
+	if given < 1 || given >= n {
+		return 0, fmt.Errorf("cannot hold out %d of %d %s (-holdout): it must be between 1 and %d", given, n, what, n-1)
+	}
+	return given, nil
+}
 
 // loadRunData loads the images of spec: the training images, and the kNN
 // reference and query sets of its evaluation mode.
@@ -374,12 +415,9 @@ func loadRunData(spec dataSpec) (*runData, error) {
 			rd.Notes = append(rd.Notes, fmt.Sprintf("%s has no labels (no class sub-folders): no kNN evaluation", all.Name))
 			break
 		}
-		n := spec.Holdout
-		if n <= 0 {
-			n = defaultHoldout(all.N)
-		}
-		if n < 1 || n >= all.N {
-			return nil, fmt.Errorf("cannot hold out %d of %d images for the kNN evaluation (-holdout)", n, all.N)
+		n, err := holdoutSize(spec.Holdout, all.N, "images")
+		if err != nil {
+			return nil, err
 		}
 		rd.TrainIdx, rd.TestIdx, err = knn.HoldOutSplit(all.Labels, n, spec.Seed)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type embedOptions struct {
 	out       string
 	features  bool
 	imageSize int
+	skipBad   bool
 }
 
 func (o *embedOptions) define(fs *flag.FlagSet) {
@@ -52,6 +54,7 @@ func (o *embedOptions) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "output `file`, .npy or .csv")
 	fs.BoolVar(&o.features, "features", false, "also write the backbone features to <out>_features.<ext>")
 	fs.IntVar(&o.imageSize, "image-size", 0, "side in `pixels` that folder images are resized to (default: the run's, else 32)")
+	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images of a folder that cannot be read (each one is listed on stderr) instead of stopping")
 }
 
 func runEmbed(e *env, args []string) error {
@@ -71,10 +74,15 @@ func runEmbed(e *env, args []string) error {
 	if ext != ".npy" && ext != ".csv" {
 		return usagef("-out %s: the name must end in .npy or .csv", o.out)
 	}
-	spec, err := dataFor(o.run, o.dataset, o.dataDir, o.imageSize)
+	spec, err := dataFor(o.run, o.dataset, o.dataDir, o.imageSize, o.skipBad)
 	if err != nil {
 		return err
 	}
+	m, err := loadModel(e, o.run)
+	if err != nil {
+		return err
+	}
+	spec.warn = e.stderr
 	ds, notes, err := loadSplit(spec, o.split.v, 0)
 	if err != nil {
 		return err
@@ -82,11 +90,11 @@ func runEmbed(e *env, args []string) error {
 	for _, n := range notes {
 		e.printf("note: %s\n", n)
 	}
-	m, err := loadModel(e, o.run)
-	if err != nil {
-		return err
+	src := o.run // a model file
+	if d := m.Config().CheckpointDir; d != "" {
+		src = d
 	}
-	e.printf("Embedding %s (%d images) with %s...\n", ds.Name, ds.N, checkpointFolder(o.run))
+	e.printf("Embedding %s (%d images) with %s...\n", ds.Name, ds.N, src)
 	t0 := time.Now()
 	out, feats, err := m.TransformWithFeatures(ds)
 	if err != nil {
@@ -113,17 +121,15 @@ func runEmbed(e *env, args []string) error {
 
 // loadModel loads a run's trained model for inference.
 func loadModel(e *env, runDir string) (*tsimcne.Model, error) {
-	dir := runDir // a model file (tsimcne export): tsimcne.Load reads it
-	if !tsimcne.IsExport(runDir) {
-		dir = checkpointFolder(runDir)
-		if ok, err := hasCheckpoint(dir); err != nil || !ok {
+	if !tsimcne.IsExport(runDir) { // a model file (tsimcne export): tsimcne.Load reads it
+		if _, has, err := tsimcne.CheckpointFolder(runDir); err != nil || !has {
 			if err == nil {
-				err = fmt.Errorf("no checkpoint in %s: is %s a run folder written by `tsimcne train`?", dir, runDir)
+				err = fmt.Errorf("no checkpoint in %s: is it a run folder written by `tsimcne train`?", runDir)
 			}
 			return nil, err
 		}
 	}
-	m, err := tsimcne.Load(dir, func(c *tsimcne.Config) {
+	m, err := tsimcne.Load(runDir, func(c *tsimcne.Config) {
 		c.Log = e.stdout
 		c.Progress = tsimcne.ProgressOff
 	})
@@ -138,9 +144,14 @@ func loadModel(e *env, runDir string) (*tsimcne.Model, error) {
 
 // dataFor returns the data selection for a command on a run: the run's
 // (from run.json), with the flags given replacing its data set, data folder
-// and image size.
-func dataFor(runDir, dataset, dataDir string, imageSize int) (dataSpec, error) {
+// and image size (and -skip-bad-images turning skipping on).
+func dataFor(runDir, dataset, dataDir string, imageSize int, skipBad bool) (dataSpec, error) {
 	var spec dataSpec
+	if runDir != "" {
+		if _, err := os.Stat(runDir); errors.Is(err, fs.ErrNotExist) {
+			return spec, fmt.Errorf("-run %s does not exist: pass a run folder written by `tsimcne train` or a model file written by `tsimcne export`", runDir)
+		}
+	}
 	if tsimcne.IsExport(runDir) {
 		// An exported model file (tsimcne export) says nothing of images.
 		runDir = ""
@@ -179,5 +190,6 @@ func dataFor(runDir, dataset, dataDir string, imageSize int) (dataSpec, error) {
 	if imageSize > 0 {
 		spec.ImageSize = imageSize
 	}
+	spec.SkipBadImages = spec.SkipBadImages || skipBad
 	return spec, nil
 }

@@ -77,6 +77,9 @@ type evalReport struct {
 	Train string `json:"train"`
 	Test  string `json:"test,omitempty"`
 	Seed  uint64 `json:"seed,omitempty"`
+	// Superclass is the accuracy on CIFAR-100's 20 superclasses (eval -run
+	// of a CIFAR-100 run).
+	Superclass *float64 `json:"knn_accuracy_map_superclass,omitempty"`
 }
 
 func runEval(e *env, args []string) error {
@@ -129,12 +132,9 @@ func runEval(e *env, args []string) error {
 			}
 			rep.Mode, rep.Test = "train->test", o.test
 		} else {
-			n := o.holdout
-			if n == 0 {
-				n = defaultHoldout(train.N)
-			}
-			if n < 1 || n >= train.N {
-				return fmt.Errorf("cannot hold out %d of %d points (-holdout)", n, train.N)
+			n, err := holdoutSize(o.holdout, train.N, "points")
+			if err != nil {
+				return err
 			}
 			trIdx, teIdx, err := knn.HoldOutSplit(train.Labels, n, o.seed)
 			if err != nil {
@@ -143,6 +143,9 @@ func runEval(e *env, args []string) error {
 			train, test = pickPoints(train, trIdx), pickPoints(train, teIdx)
 			rep.Mode, rep.Seed = "holdout", o.seed
 		}
+	}
+	if test.Dim != train.Dim {
+		return fmt.Errorf("the reference points are %d-D and the test points %d-D: they must come from the same map", train.Dim, test.Dim)
 	}
 	if o.k > train.N {
 		return fmt.Errorf("-k %d is more than the %d reference points", o.k, train.N)
@@ -167,6 +170,14 @@ func runEval(e *env, args []string) error {
 	e.printf("kNN accuracy (k=%d, %s, %d-D, %d -> %d points): %.4f (balanced %.4f)\n",
 		o.k, rep.Mode, train.Dim, train.N, test.N, res.Accuracy, res.BalancedAccuracy)
 	printPerClass(e, rep.MapPerClass)
+	if o.run != "" {
+		if rep.Superclass, err = runSuperclassAccuracy(o.run, train, test, o.k); err != nil {
+			return err
+		}
+		if rep.Superclass != nil {
+			e.printf("superclass kNN accuracy: %.4f\n", *rep.Superclass)
+		}
+	}
 	if err := tsimcne.WriteJSON(jsonPath, rep); err != nil {
 		return err
 	}
@@ -357,4 +368,30 @@ func readFloatLabels[T float32 | float64](r *npy.Reader) ([]int, error) {
 		out[i] = int(x)
 	}
 	return out, nil
+}
+
+// runSuperclassAccuracy is the superclass kNN accuracy of a CIFAR-100 run's
+// maps (train, test: its embedding files), with the superclass labels of
+// the run's images; nil for other data sets.
+func runSuperclassAccuracy(runDir string, train, test *embedding.Embedding, k int) (*float64, error) {
+	info, err := readRunInfo(runDir)
+	if err != nil || info.Data.Dataset != dsCIFAR100 {
+		return nil, nil // no run.json: the maps' own labels are all there is
+	}
+	rd, err := loadRunData(info.Data)
+	if err != nil {
+		return nil, fmt.Errorf("superclass labels of the run's images: %w", err)
+	}
+	if rd.Test == nil || rd.Train.N != train.N || rd.Test.N != test.N {
+		return nil, fmt.Errorf("superclass labels: the run's images (%d, %d) do not match its embedding files (%d, %d points)",
+			rd.Train.N, testN(rd), train.N, test.N)
+	}
+	return superclassAccuracy(train, test, rd.Train, rd.Test, k)
+}
+
+func testN(rd *runData) int {
+	if rd.Test == nil {
+		return 0
+	}
+	return rd.Test.N
 }

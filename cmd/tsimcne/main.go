@@ -34,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -195,7 +196,23 @@ func parseFlags(fs *flag.FlagSet, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("unexpected argument %q (flags come as -name value)", fs.Arg(0)), full: true}
 	}
-	return nil
+	return checkFiniteFlags(fs)
+}
+
+// checkFiniteFlags rejects NaN and ±Inf in every number flag given, by
+// name, before a command writes anything (the flag package accepts them).
+func checkFiniteFlags(fs *flag.FlagSet) error {
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || bad != nil {
+			return
+		}
+		if v, ok := g.Get().(float64); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			bad = usagef("-%s must be a finite number, got %s", f.Name, f.Value)
+		}
+	})
+	return bad
 }
 
 // newFlagSet returns c's flag set with its flags defined.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosimcne/gosimcne/internal/datatest"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 )
@@ -51,8 +54,9 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"train", "-epochs", "0,0,0"}, "all three stages are 0"},
 		{[]string{"train", "-preset", "huge"}, "want one of paper, cpu, quick, gpu-short"},
 		{[]string{"train", "-batch", "x"}, "invalid value"},
-		{[]string{"train", "-lr", "nan"}, "-lr must be a positive number"},
-		{[]string{"train", "-lr", "inf"}, "-lr must be a positive number"},
+		{[]string{"train", "-lr", "nan"}, "-lr must be a finite number"},
+		{[]string{"train", "-lr", "inf"}, "-lr must be a finite number"},
+		{[]string{"train", "-lr", "-1"}, "-lr must be a positive number"},
 		{[]string{"train", "-stage-lr", "1,1,inf"}, "finite number"},
 		{[]string{"train", "-exaggeration", "-1"}, "-exaggeration must be a positive number"},
 		{[]string{"train", "-momentum", "1"}, "-momentum must be in [0, 1)"},
@@ -118,7 +122,7 @@ func TestBaselineCIFAR10(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped under -short: kNN on 10000 x 10000 CIFAR-10 images takes about 10 s")
 	}
-	dir := data.NeedTestData(t, data.CIFAR10Folder, data.CIFAR10TestFile)
+	dir := datatest.NeedTestData(t, data.CIFAR10Folder, data.CIFAR10TestFile)
 	root := filepath.Dir(filepath.Dir(dir))
 	jsonPath := filepath.Join(t.TempDir(), "pixels.json")
 	r := runCmd(t, "baseline", "-dataset", "cifar10", "-data", root, "-json", jsonPath)
@@ -156,8 +160,12 @@ func TestCIFARPartialBatches(t *testing.T) {
 	if a := printedAccuracy(t, r.stdout); a != 1 {
 		t.Errorf("pixel kNN accuracy on separable classes %.4f, want 1", a)
 	}
-	if !strings.Contains(r.stdout, "data_batch_1 (60 images)") || strings.Contains(r.stdout, "note:") {
-		t.Errorf("baseline did not use data_batch_1 alone without a note:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "data_batch_1 (60 images)") || strings.Contains(r.stdout, "batches wanted") {
+		t.Errorf("baseline did not use data_batch_1 alone without a note on batches:\n%s", r.stdout)
+	}
+	// Files smaller than the official 10 000 images are used, with a note.
+	if !strings.Contains(r.stdout, "data_batch_1.bin holds 60 images, the official file 10000") {
+		t.Errorf("no note on the small file:\n%s", r.stdout)
 	}
 	// All five wanted: the two present are used, with a note.
 	r = runCmd(t, "baseline", "-data", root, "-k", "5", "-cifar-batches", "5")
@@ -302,5 +310,184 @@ func TestNormalizeDataset(t *testing.T) {
 		if _, err := normalizeDataset(bad); err == nil {
 			t.Errorf("normalizeDataset(%q) accepted", bad)
 		}
+	}
+}
+
+// TestFolderClassesMatchedByName: train/ with classes a, b, c and test/
+// with a and c only. Test images of c must keep c's label (matching by
+// position gave them b's, and baseline reported 0.5 instead of 1).
+func TestFolderClassesMatchedByName(t *testing.T) {
+	root := t.TempDir()
+	writeImageFolder(t, filepath.Join(root, "train"), 3, 8, 6, 1)
+	writeImageFolder(t, filepath.Join(root, "test"), 3, 4, 6, 2)
+	if err := os.RemoveAll(filepath.Join(root, "test", "classb")); err != nil {
+		t.Fatal(err)
+	}
+	js := filepath.Join(t.TempDir(), "baseline.json")
+	r := runCmd(t, "baseline", "-dataset", "folder:"+root, "-k", "3", "-json", js)
+	r.wantCode(t, 0)
+	var rep struct {
+		Accuracy float64 `json:"knn_accuracy_pixels"`
+		NTest    int     `json:"n_test"`
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.NTest != 8 || rep.Accuracy != 1 {
+		t.Fatalf("pixel kNN on folders with different class sets: accuracy %v on %d test images, want 1 on 8\n%s", rep.Accuracy, rep.NTest, r.stdout)
+	}
+	// A test class unknown to training is an error.
+	writeImageFolder(t, filepath.Join(root, "test", "extra"), 1, 1, 6, 3)
+	r = runCmd(t, "baseline", "-dataset", "folder:"+root, "-k", "3")
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "extra") {
+		t.Errorf("stderr %q does not name the unknown class", r.stderr)
+	}
+}
+
+// TestSkipBadImagesFlag: unreadable images stop a command with all of them
+// named and a hint at -skip-bad-images, which skips and lists them.
+func TestSkipBadImagesFlag(t *testing.T) {
+	root := t.TempDir()
+	writeImageFolder(t, root, 2, 6, 6, 1)
+	for _, f := range []string{"classa/bad1.png", "classb/bad2.jpg"} {
+		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(f)), []byte("not an image"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runCmd(t, "baseline", "-dataset", "folder:"+root, "-k", "3", "-eval", "holdout", "-holdout", "4")
+	r.wantCode(t, exitError)
+	for _, want := range []string{"bad1.png", "bad2.jpg", "2 of 14", "-skip-bad-images"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	r = runCmd(t, "baseline", "-dataset", "folder:"+root, "-k", "3", "-eval", "holdout", "-holdout", "4", "-skip-bad-images")
+	r.wantCode(t, 0)
+	if !strings.Contains(r.stderr, "skipped "+filepath.Join(root, "classa", "bad1.png")) || !strings.Contains(r.stderr, "bad2.jpg") {
+		t.Errorf("skipped files not listed:\n%s", r.stderr)
+	}
+}
+
+// TestEveryFloatFlagRejectsNaN: each number flag of every command refuses
+// NaN and Inf by name, before anything is written.
+func TestEveryFloatFlagRejectsNaN(t *testing.T) {
+	n := 0
+	for name, c := range commands() {
+		fs := newFlagSet(c)
+		fs.VisitAll(func(f *flag.Flag) {
+			g, ok := f.Value.(flag.Getter)
+			if !ok {
+				return
+			}
+			if _, ok := g.Get().(float64); !ok {
+				return
+			}
+			n++
+			for _, v := range []string{"nan", "-Inf"} {
+				out := filepath.Join(t.TempDir(), "run")
+				r := runCmd(t, name, "-"+f.Name, v, "-out", out)
+				if r.code != exitUsage || !strings.Contains(r.stderr, "-"+f.Name+" must be a finite number") {
+					t.Errorf("%s -%s %s: exit %d, stderr %q", name, f.Name, v, r.code, r.stderr)
+				}
+				if _, err := os.Stat(out); err == nil {
+					t.Errorf("%s -%s %s wrote %s", name, f.Name, v, out)
+				}
+			}
+		})
+	}
+	if n < 4 {
+		t.Fatalf("found %d float flags, want at least train's -lr, -exaggeration, -momentum, -weight-decay", n)
+	}
+}
+
+// TestMessagesSayWhatIsWrong: errors name the actual fault, not a guess.
+func TestMessagesSayWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	// embed -run on a folder that does not exist.
+	missing := filepath.Join(dir, "nope")
+	r := runCmd(t, "embed", "-run", missing, "-out", filepath.Join(dir, "x.npy"))
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, missing+" does not exist") || strings.Contains(r.stderr, "-dataset") {
+		t.Errorf("embed -run missing: %s", r.stderr)
+	}
+	// eval with 2-D reference and 3-D test points.
+	two := &embedding.Embedding{Points: []float32{0, 0, 1, 1, 2, 2}, N: 3, Dim: 2, Labels: []int{0, 1, 1}}
+	three := &embedding.Embedding{Points: []float32{0, 0, 0, 1, 1, 1}, N: 2, Dim: 3, Labels: []int{0, 1}}
+	p2, p3 := filepath.Join(dir, "two.csv"), filepath.Join(dir, "three.csv")
+	if err := two.Save(p2); err != nil {
+		t.Fatal(err)
+	}
+	if err := three.Save(p3); err != nil {
+		t.Fatal(err)
+	}
+	r = runCmd(t, "eval", "-embedding", p2, "-test", p3, "-k", "1")
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "2-D and the test points 3-D") {
+		t.Errorf("eval 2-D vs 3-D: %s", r.stderr)
+	}
+	// The default hold-out of too few points does not blame -holdout.
+	r = runCmd(t, "eval", "-embedding", p2)
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "too few points (3)") || !strings.Contains(r.stderr, "pass -holdout N") {
+		t.Errorf("eval default hold-out of 3 points: %s", r.stderr)
+	}
+	r = runCmd(t, "eval", "-embedding", p2, "-holdout", "3")
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "cannot hold out 3 of 3 points (-holdout)") {
+		t.Errorf("eval -holdout 3 of 3: %s", r.stderr)
+	}
+	// A damaged CIFAR-100 file is not fixed by `download` alone.
+	c100 := filepath.Join(dir, "data", data.CIFAR100Folder)
+	if err := os.MkdirAll(c100, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{data.CIFAR100TrainFile, data.CIFAR100TestFile} {
+		if err := os.WriteFile(filepath.Join(c100, f), make([]byte, 3074*3), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = runCmd(t, "baseline", "-dataset", "cifar100", "-data", filepath.Join(dir, "data"))
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "delete the "+data.CIFAR100Folder+" folder") {
+		t.Errorf("damaged CIFAR-100: %s", r.stderr)
+	}
+	if err := os.RemoveAll(c100); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(c100, 0o755); err != nil { // present but empty: nothing to download
+		t.Fatal(err)
+	}
+	r = runCmd(t, "baseline", "-dataset", "cifar100", "-data", filepath.Join(dir, "data"))
+	r.wantCode(t, exitError)
+	if !strings.Contains(r.stderr, "run `tsimcne download -dataset cifar100`") {
+		t.Errorf("missing CIFAR-100 files: %s", r.stderr)
+	}
+}
+
+// TestSuperclassAccuracy: the second level of labels (CIFAR-100's
+// superclasses) is scored where the images have one, as train, baseline
+// and eval -run report it.
+func TestSuperclassAccuracy(t *testing.T) {
+	// Two groups on a line; fine labels alternate within a group, so fine
+	// kNN is poor and superclass kNN perfect.
+	pts := []float32{0, 0.1, 0.2, 0.3, 10, 10.1, 10.2, 10.3}
+	train := &embedding.Embedding{Points: pts, N: 8, Dim: 1, Labels: []int{0, 1, 0, 1, 2, 3, 2, 3}}
+	test := &embedding.Embedding{Points: []float32{0.15, 10.15}, N: 2, Dim: 1, Labels: []int{1, 2}}
+	imgs := &data.Dataset{N: 8, CoarseLabels: []int{0, 0, 0, 0, 1, 1, 1, 1}, CoarseClassNames: []string{"near", "far"}}
+	testImgs := &data.Dataset{N: 2, CoarseLabels: []int{0, 1}, CoarseClassNames: []string{"near", "far"}}
+	acc, err := superclassAccuracy(train, test, imgs, testImgs, 3)
+	if err != nil || acc == nil || *acc != 1 {
+		t.Fatalf("superclass accuracy %v, %v; want 1", acc, err)
+	}
+	if train.Labels[1] != 1 {
+		t.Error("superclassAccuracy changed the fine labels")
+	}
+	if acc, err := superclassAccuracy(train, test, &data.Dataset{}, testImgs, 3); acc != nil || err != nil {
+		t.Errorf("without superclasses: %v, %v; want nil", acc, err)
 	}
 }

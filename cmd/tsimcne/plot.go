@@ -49,6 +49,7 @@ type plotOptions struct {
 	title     string
 	outliers  int
 	imageSize int
+	skipBad   bool
 }
 
 func (o *plotOptions) define(fs *flag.FlagSet) {
@@ -62,6 +63,7 @@ func (o *plotOptions) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.title, "title", "", "title of the map (default: data set, number of images, kNN accuracy)")
 	fs.IntVar(&o.outliers, "outliers", 20, "number of outliers to show")
 	fs.IntVar(&o.imageSize, "image-size", 0, "side in `pixels` that folder images are resized to (default: the run's, else 32)")
+	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images of a folder that cannot be read (each one is listed on stderr) instead of stopping")
 }
 
 func runPlot(e *env, args []string) error {
@@ -103,10 +105,11 @@ func runPlot(e *env, args []string) error {
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		spec, err := dataFor(o.run, "", o.dataDir, o.imageSize)
+		spec, err := dataFor(o.run, "", o.dataDir, o.imageSize, o.skipBad)
 		if err == nil {
 			name = spec.Dataset
 			var rd *runData
+			spec.warn = e.stderr
 			if rd, err = loadRunData(spec); err == nil {
 				images, err = rd.Both()
 			}
@@ -127,11 +130,12 @@ func runPlot(e *env, args []string) error {
 			return err
 		}
 		if o.dataset != "" {
-			spec, err := dataFor("", o.dataset, o.dataDir, o.imageSize)
+			spec, err := dataFor("", o.dataset, o.dataDir, o.imageSize, o.skipBad)
 			if err != nil {
 				return err
 			}
 			name = spec.Dataset
+			spec.warn = e.stderr
 			if images, _, err = loadSplit(spec, o.split.v, 0); err != nil {
 				return err
 			}

@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,15 +17,14 @@ import (
 
 // Files of a run folder.
 const (
-	checkpointsDir   = tsimcne.RunCheckpointsDir
-	runInfoFile      = "run.json"
-	historyFile      = "history.json"
-	metricsFile      = "metrics.json"
-	holdoutFile      = "holdout.json"
-	trainEmbedding   = "embedding_train"
-	testEmbedding    = "embedding_test"
-	runConfigFile    = tsimcne.ConfigFileName
-	checkpointPrefix = "checkpoint-"
+	checkpointsDir = tsimcne.RunCheckpointsDir
+	runInfoFile    = "run.json"
+	historyFile    = tsimcne.HistoryFileName
+	metricsFile    = "metrics.json"
+	holdoutFile    = "holdout.json"
+	trainEmbedding = "embedding_train"
+	testEmbedding  = "embedding_test"
+	runConfigFile  = tsimcne.ConfigFileName
 )
 
 // runInfo is run.json: how the run was started, so that -resume, embed and
@@ -62,39 +59,6 @@ func readRunInfo(dir string) (runInfo, error) {
 		return info, fmt.Errorf("%s: %w", filepath.Join(dir, runInfoFile), err)
 	}
 	return info, nil
-}
-
-// checkpointFolder returns the folder holding a run's checkpoints: the run
-// folder's checkpoints/ sub-folder, or the folder itself when it holds
-// checkpoints directly (a folder written by Model.Save).
-func checkpointFolder(runDir string) string {
-	sub := filepath.Join(runDir, checkpointsDir)
-	if ok, _ := hasCheckpoint(sub); ok {
-		return sub
-	}
-	if ok, _ := hasCheckpoint(runDir); ok {
-		return runDir
-	}
-	return sub
-}
-
-// hasCheckpoint reports whether dir holds a GoMLX checkpoint
-// (checkpoint-*.json). It mirrors the tsimcne package's unexported check.
-func hasCheckpoint(dir string) (bool, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	for _, e := range entries {
-		n := e.Name()
-		if !e.IsDir() && strings.HasPrefix(n, checkpointPrefix) && strings.HasSuffix(n, ".json") {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // machineInfo describes where a run was timed.

@@ -53,6 +53,7 @@ type trainOptions struct {
 	holdout      int
 	cifarBatches int
 	imageSize    int
+	skipBad      bool
 
 	k        int
 	features bool
@@ -66,7 +67,7 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	o.eval = newChoice("", evalTest, evalHoldout)
 	o.progress = newChoice("auto", "auto", "bar", "lines", "off")
 	fs.Var(o.preset, "preset", "settings to start from, a `preset`: paper (ResNet-18, batch 1024, epochs 1000,50,450: needs a GPU), "+
-		"cpu (small CNN sized for about an hour on 2 CPU cores), quick (smoke test: cnn-tiny, 4 short epochs, about a minute), "+
+		"cpu (small CNN sized for about an hour on 2 CPU cores), quick (smoke test: cnn-tiny, 4 short epochs on at most 10 000 images, about a minute), "+
 		"gpu-short (ResNet-18, batch 1024, epochs 60,5,35: under 8 minutes on an H100 with XLA)")
 	fs.BoolVar(&o.quick, "quick", false, "same as -preset quick")
 	fs.StringVar(&o.dataset, "dataset", dsCIFAR10, datasetHelp)
@@ -98,6 +99,7 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.IntVar(&o.holdout, "holdout", 0, "images held out for -eval holdout (default min(10000, N/6))")
 	fs.IntVar(&o.cifarBatches, "cifar-batches", 0, "CIFAR-10 training batches to use, 1-5 (default 1 for quick, 5 for paper and cpu; missing ones are skipped)")
 	fs.IntVar(&o.imageSize, "image-size", 32, "side in `pixels` that folder images are resized to")
+	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images of a folder that cannot be read (each one is listed on stderr) instead of stopping")
 	fs.IntVar(&o.k, "k", knn.DefaultK, "neighbours for the kNN accuracy")
 	fs.BoolVar(&o.features, "features", true, "also report the kNN accuracy of the backbone features")
 	fs.BoolVar(&o.pictures, "pictures", true, "draw the pictures (history.png, map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, map.html)")
@@ -152,14 +154,20 @@ protocol with any preset. Batches not present locally are skipped with a note.`,
 
 // presetData returns the data defaults of a preset: the paper's protocol
 // for paper and cpu (train on all 60 000 CIFAR-10 images, kNN of a
-// stratified held-out 10 000 against the other 50 000), data_batch_1 ->
-// test_batch for quick (a smoke test of about a minute on 2 cores).
-func presetData(preset string) (eval string, cifarBatches int) {
+// stratified held-out 10 000 against the other 50 000); for quick (a smoke
+// test of about a minute on 2 cores) data_batch_1 -> test_batch, and at
+// most quickTrainImages training images of any other data set.
+func presetData(preset string) (eval string, cifarBatches, trainLimit int) {
 	if preset == tsimcne.PresetQuick {
-		return evalTest, 1
+		return evalTest, 1, quickTrainImages
 	}
-	return evalHoldout, len(data.CIFAR10TrainFiles)
+	return evalHoldout, len(data.CIFAR10TrainFiles), 0
 }
+
+// quickTrainImages bounds the quick preset's training images (CIFAR-10's
+// data_batch_1 holds as many), so that it takes about a minute on any data
+// set.
+const quickTrainImages = 10000
 
 func runTrain(e *env, args []string) error {
 	var o trainOptions
@@ -189,7 +197,7 @@ func runTrain(e *env, args []string) error {
 		out = filepath.Join("runs", datasetShortName(dataset)+"-"+preset)
 	}
 	ckptDir := filepath.Join(out, checkpointsDir)
-	has, err := hasCheckpoint(ckptDir)
+	has, err := tsimcne.HasCheckpoint(ckptDir)
 	if err != nil {
 		return fmt.Errorf("run folder %s: %w", out, err)
 	}
@@ -254,6 +262,14 @@ func runTrain(e *env, args []string) error {
 		info.Data.Eval = evalHoldout
 	}
 	o.applyConfig(&cfg, set)
+	for i := range 3 {
+		if w, n := cfg.WarmupEpochs[i], cfg.Epochs[i]; n > 0 && w > n {
+			if set["warmup"] {
+				return usagef("-warmup: stage %d warms up for %d epochs but has %d (-epochs)", i+1, w, n)
+			}
+			e.printf("note: stage %d's warm-up of %d epochs (the preset's) is longer than its %d epochs: its learning rate never reaches the peak (set -warmup)\n", i+1, w, n)
+		}
+	}
 	cfg.Prefetch = map[string]tsimcne.Prefetch{"auto": tsimcne.PrefetchAuto, "on": tsimcne.PrefetchOn, "off": tsimcne.PrefetchOff}[o.prefetch.v]
 	cfg.CheckpointDir = ckptDir
 	cfg.Log = e.stdout
@@ -264,6 +280,7 @@ func runTrain(e *env, args []string) error {
 
 	// The images.
 	t0 := time.Now()
+	info.Data.warn = e.stderr
 	rd, err := loadRunData(info.Data)
 	if err != nil {
 		return err
@@ -355,14 +372,19 @@ func runTrain(e *env, args []string) error {
 // newRunInfo returns the run.json of a new run from the preset and the
 // flags.
 func (o *trainOptions) newRunInfo(preset, dataset string, seed uint64, set map[string]bool, args []string) runInfo {
-	eval, batches := presetData(preset)
+	eval, batches, limit := presetData(preset)
 	info := runInfo{Preset: preset, K: o.k, Features: o.features,
 		Created: time.Now().UTC().Round(time.Second), Command: append([]string{"train"}, args...)}
-	info.Data = dataSpec{Dataset: dataset, Eval: eval, CIFARBatches: batches, Holdout: o.holdout, Seed: seed}
+	info.Data = dataSpec{Dataset: dataset, Eval: eval, CIFARBatches: batches, TrainLimit: limit, Holdout: o.holdout, Seed: seed}
 	if set["seed"] {
 		info.Data.Seed = o.seed
 	}
 	o.applyData(&info.Data, set)
+	if info.Data.DataDir == "" && os.Getenv(data.EnvDataDir) != "" {
+		// Remember the folder $TSIMCNE_DATA named, so that plot and embed
+		// find the images without it.
+		info.Data.DataDir, _ = filepath.Abs(os.Getenv(data.EnvDataDir))
+	}
 	return info
 }
 
@@ -431,6 +453,9 @@ func (o *trainOptions) applyData(d *dataSpec, set map[string]bool) {
 	}
 	if strings.HasPrefix(d.Dataset, folderPrefix) {
 		d.ImageSize = o.imageSize
+	}
+	if set["skip-bad-images"] {
+		d.SkipBadImages = o.skipBad
 	}
 }
 
@@ -648,15 +673,10 @@ func (r *trainResult) evaluate(e *env) error {
 		if err != nil {
 			return err
 		}
-		if rd.Train.CoarseLabels != nil && rd.Test.CoarseLabels != nil && r.trainMap.Dim == 2 {
-			tr, te := *r.trainMap, *r.testMap
-			tr.Labels, tr.ClassNames = rd.Train.CoarseLabels, rd.Train.CoarseClassNames
-			te.Labels, te.ClassNames = rd.Test.CoarseLabels, rd.Test.CoarseClassNames
-			acc, _, err := tsimcne.KNNAccuracy(&tr, &te, r.k)
-			if err != nil {
-				return fmt.Errorf("superclass kNN accuracy: %w", err)
+		if r.trainMap.Dim == 2 {
+			if r.superclass, err = superclassAccuracy(r.trainMap, r.testMap, rd.Train, rd.Test, r.k); err != nil {
+				return err
 			}
-			r.superclass = &acc
 		}
 	}
 	r.timing.EvalSeconds = time.Since(t0).Seconds()

@@ -50,7 +50,7 @@ func TestTrainLifecycle(t *testing.T) {
 	if !strings.Contains(r.stderr, "-resume") || !strings.Contains(r.stderr, "tsimcne train -out "+out+" -resume") {
 		t.Errorf("interrupt message does not say how to resume:\n%s", r.stderr)
 	}
-	if ok, _ := hasCheckpoint(filepath.Join(out, "checkpoints")); !ok {
+	if ok, _ := tsimcne.HasCheckpoint(filepath.Join(out, "checkpoints")); !ok {
 		t.Fatal("no checkpoint after the interrupt")
 	}
 	if _, err := os.Stat(filepath.Join(out, "metrics.json")); err == nil {

@@ -3,12 +3,14 @@ package data
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/gosimcne/gosimcne/internal/datatest"
 )
 
 // BenchmarkLoadCIFAR10Files60k loads 60 000 real CIFAR-10 images (the two
 // shared files three times each) from disk.
 func BenchmarkLoadCIFAR10Files60k(b *testing.B) {
-	dir := NeedTestData(b, CIFAR10Folder)
+	dir := datatest.NeedTestData(b, CIFAR10Folder)
 	b1, test := filepath.Join(dir, "data_batch_1.bin"), filepath.Join(dir, CIFAR10TestFile)
 	b.SetBytes(60000 * CIFAR10RecordSize)
 	for b.Loop() {

@@ -63,10 +63,14 @@ const (
 	maxCIFARFileBytes = 4 << 30
 )
 
+// CIFAR10FileImages is the number of images of each official CIFAR-10 file
+// (data_batch_1..5.bin, test_batch.bin).
+const CIFAR10FileImages = 10000
+
 // Official record counts, checked by LoadCIFAR10 and LoadCIFAR100 (variables
 // so that tests can use small files).
 var (
-	cifar10BatchRecords = 10000
+	cifar10BatchRecords = CIFAR10FileImages
 	cifar100TrainCount  = 50000
 	cifar100TestCount   = 10000
 )
@@ -362,8 +366,16 @@ func missingCIFARFile(f cifarFormat, path, dir string, partialHint bool) error {
 	if partialHint {
 		msg += "; to use only the training batches present, pass data.AvailableBatches() or call data.LoadCIFAR10Files"
 	}
-	return errors.New(msg)
+	return notFoundError(msg)
 }
+
+// notFoundError is an error message about a missing file; errors.Is(err,
+// fs.ErrNotExist) holds for it, so that callers can tell a missing data set
+// (download it) from a damaged one.
+type notFoundError string
+
+func (e notFoundError) Error() string        { return string(e) }
+func (e notFoundError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // LoadCIFAR10 loads the binary version of CIFAR-10 from
 // <dir>/cifar-10-batches-bin/ (dir "" means DataDir()): data_batch_1.bin ...

@@ -18,7 +18,7 @@
 // archives. Passing "" as a loader's dir means DataDir().
 //
 // Tests of this and other packages find the real data sets with
-// FindTestData and NeedTestData ($TSIMCNE_DATA, else <module root>/../shared/data;
+// internal/datatest's FindTestData and NeedTestData ($TSIMCNE_DATA, else <module root>/../shared/data;
 // skipped when absent unless $TSIMCNE_REQUIRE_DATA=1).
 //
 // Bad input (truncated or oversized files, wrong magic numbers, labels out
@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 )
 
 // Dataset is an in-memory image collection.
@@ -154,8 +155,53 @@ func (d *Dataset) Head(n int) *Dataset {
 	return d.Subset(idx)
 }
 
+// WithClassNames returns a copy of d (sharing its images) whose labels index
+// names instead of d.ClassNames, matching classes by name: a label set that
+// came from another folder or file (a test split's own list of classes)
+// then means the same class as in names. Every class of d that has images
+// must be in names; names may have more classes. An unlabelled d is an
+// error.
+func (d *Dataset) WithClassNames(names []string) (*Dataset, error) {
+	if d.Labels == nil {
+		return nil, fmt.Errorf("data: %s has no labels to match with classes %v", d.Name, names)
+	}
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		index[n] = i
+	}
+	remap := make([]int, len(d.ClassNames))
+	for i, n := range d.ClassNames {
+		j, ok := index[n]
+		if !ok {
+			j = -1
+		}
+		remap[i] = j
+	}
+	out := *d
+	out.ClassNames = slices.Clone(names)
+	out.Labels = make([]int, len(d.Labels))
+	var missing []string
+	for i, l := range d.Labels {
+		if l < 0 || l >= len(remap) {
+			return nil, fmt.Errorf("data: %s: label %d of image %d is outside its %d classes", d.Name, l, i, len(d.ClassNames))
+		}
+		if remap[l] < 0 {
+			if !slices.Contains(missing, d.ClassNames[l]) {
+				missing = append(missing, d.ClassNames[l])
+			}
+			continue
+		}
+		out.Labels[i] = remap[l]
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("data: %s has images of classes %v that are not among %v", d.Name, missing, names)
+	}
+	return &out, nil
+}
+
 // Concat returns the images of all parts in one Dataset. The parts must have
-// the same image shape and the same class names; the name is taken from the
+// the same image shape and the same class names, in the same order (see
+// WithClassNames to match labels by name first); the name is taken from the
 // first part.
 func Concat(parts ...*Dataset) (*Dataset, error) {
 	if len(parts) == 0 {
@@ -175,8 +221,9 @@ func Concat(parts ...*Dataset) (*Dataset, error) {
 			return nil, fmt.Errorf("data.Concat: %q has images %dx%dx%d, %q has %dx%dx%d",
 				first.Name, first.Height, first.Width, first.Channels, p.Name, p.Height, p.Width, p.Channels)
 		}
-		if len(p.ClassNames) != len(first.ClassNames) {
-			return nil, fmt.Errorf("data.Concat: %q has %d classes, %q has %d", first.Name, len(first.ClassNames), p.Name, len(p.ClassNames))
+		if !slices.Equal(p.ClassNames, first.ClassNames) {
+			return nil, fmt.Errorf("data.Concat: %q has classes %v, %q has %v (match them by name with WithClassNames)",
+				first.Name, first.ClassNames, p.Name, p.ClassNames)
 		}
 		hasLabels = hasLabels && p.Labels != nil
 		hasCoarse = hasCoarse && p.CoarseLabels != nil

@@ -175,13 +175,22 @@ func LoadImageFolder(dir string, opts ...FolderOption) (*Dataset, error) {
 	wg.Wait()
 
 	// Drop (or report) the bad files, keeping the order of the others.
+	if !cfg.skipBad {
+		bad := &BadImagesError{Dir: dir, Total: len(files)}
+		for i, err := range errs {
+			if err != nil {
+				bad.Files = append(bad.Files, files[i])
+				bad.Errs = append(bad.Errs, err)
+			}
+		}
+		if len(bad.Files) > 0 {
+			return nil, bad
+		}
+	}
 	var bad []string
 	keep := 0
 	for i, err := range errs {
 		if err != nil {
-			if !cfg.skipBad {
-				return nil, fmt.Errorf("data: %w (pass data.SkipBadFiles to skip unreadable images)", err)
-			}
 			bad = append(bad, err.Error())
 			if cfg.onSkip != nil {
 				cfg.onSkip(files[i], err)
@@ -217,6 +226,113 @@ func LoadImageFolder(dir string, opts ...FolderOption) (*Dataset, error) {
 		ds.Labels = labels[:keep]
 	}
 	return ds, nil
+}
+
+// BadImagesError is LoadImageFolder's error when images of the folder cannot
+// be read or decoded (and SkipBadFiles was not given): it lists all of them,
+// not just the first.
+type BadImagesError struct {
+	// Dir is the folder loaded.
+	Dir string
+	// Total is the number of image files found in it.
+	Total int
+	// Files are the paths of the images that could not be read, in file
+	// order, and Errs why, one per file.
+	Files []string
+	Errs  []error
+}
+
+// Error names the count and the first few files with their reasons.
+func (e *BadImagesError) Error() string {
+	const shown = 5
+	var b strings.Builder
+	fmt.Fprintf(&b, "data: LoadImageFolder(%s): %d of %d images could not be read: ", e.Dir, len(e.Files), e.Total)
+	for i, err := range e.Errs[:min(shown, len(e.Errs))] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	if len(e.Errs) > shown {
+		fmt.Fprintf(&b, "; and %d more", len(e.Errs)-shown)
+	}
+	return b.String()
+}
+
+// HasSplitFolders reports whether dir holds train/ and test/ sub-folders,
+// which LoadImageFolderSplit reads as the training and test splits.
+func HasSplitFolders(dir string) bool {
+	for _, sub := range []string{"train", "test"} {
+		fi, err := os.Stat(filepath.Join(dir, sub))
+		if err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// LoadImageFolderSplit loads one split of an image folder. A folder with
+// train/ and test/ sub-folders (HasSplitFolders) has both splits; each is
+// read by LoadImageFolder, and the test images are labelled by class name
+// with the training folder's classes (Dataset.WithClassNames): a test
+// class that training lacks is an error, a training class without test
+// images is fine. The name is the folder's base name and "/train", "/test"
+// or "/all" (All is Train followed by Test). Any other folder is one
+// collection: Train and All load it whole, Test is an error.
+func LoadImageFolderSplit(dir string, split Split, opts ...FolderOption) (*Dataset, error) {
+	if err := split.check(); err != nil {
+		return nil, err
+	}
+	base := filepath.Base(filepath.Clean(dir))
+	if !HasSplitFolders(dir) {
+		if split == Test {
+			return nil, fmt.Errorf("data: image folder %s has no train/ and test/ sub-folders, so no test split", dir)
+		}
+		return LoadImageFolder(dir, opts...)
+	}
+	trainDir, testDir := filepath.Join(dir, "train"), filepath.Join(dir, "test")
+	var parts []*Dataset
+	var trainClasses []string
+	if split.hasTrain() {
+		ds, err := LoadImageFolder(trainDir, opts...)
+		if err != nil {
+			return nil, err
+		}
+		ds.Name = base + "/train"
+		trainClasses = ds.ClassNames
+		parts = append(parts, ds)
+	} else {
+		_, _, classes, err := listImageFolder(trainDir)
+		if err != nil {
+			return nil, fmt.Errorf("data: the test split's labels come from the training folder: %w", err)
+		}
+		trainClasses = classes
+	}
+	if split.hasTest() {
+		ds, err := LoadImageFolder(testDir, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if (ds.Labels == nil) != (trainClasses == nil) {
+			return nil, fmt.Errorf("data: image folder %s: one of train/ and test/ has class sub-folders and the other not", dir)
+		}
+		if ds.Labels != nil {
+			if ds, err = ds.WithClassNames(trainClasses); err != nil {
+				return nil, fmt.Errorf("data: image folder %s: test/ against train/: %w", dir, err)
+			}
+		}
+		ds.Name = base + "/test"
+		parts = append(parts, ds)
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	all, err := Concat(parts...)
+	if err != nil {
+		return nil, err
+	}
+	all.Name = base + "/all"
+	return all, nil
 }
 
 // isImageFile reports whether name has one of the ImageExtensions.

@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/gif"
@@ -222,8 +223,13 @@ func TestLoadImageFolderBadInput(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "a", "broken.png"), []byte("this is not a png"))
 	writeFile(t, filepath.Join(dir, "b", "cut.png"), good2[:len(good2)/2])
 
+	// Without SkipBadFiles every bad file is reported at once.
 	_, err := LoadImageFolder(dir)
-	wantErr(t, err, filepath.Join(dir, "a", "broken.png"), "SkipBadFiles")
+	wantErr(t, err, "2 of 4 images could not be read", filepath.Join(dir, "a", "broken.png"), filepath.Join(dir, "b", "cut.png"))
+	var bad *BadImagesError
+	if !errors.As(err, &bad) || len(bad.Files) != 2 || len(bad.Errs) != 2 || bad.Total != 4 {
+		t.Fatalf("error %T %+v, want a BadImagesError with both files", err, bad)
+	}
 
 	var skipped []string
 	ds, err := LoadImageFolder(dir, SkipBadFiles(func(p string, err error) {
@@ -279,4 +285,69 @@ func TestLoadImageFolderBadInput(t *testing.T) {
 	wantErr(t, err, "no image files")
 	_, err = LoadImageFolder(dir, WithSize(0))
 	wantErr(t, err, "size 0")
+}
+
+// TestLoadImageFolderSplitMatchesClassesByName: a test/ folder with fewer
+// classes than train/ keeps each image's class name (not its position).
+func TestLoadImageFolderSplitMatchesClassesByName(t *testing.T) {
+	dir := t.TempDir()
+	img := encodePNG(t, bands(8, 8, true, red))
+	for _, f := range []string{"train/airplane/1.png", "train/cat/1.png", "train/ship/1.png", "train/ship/2.png",
+		"test/airplane/1.png", "test/ship/1.png", "test/ship/2.png"} {
+		writeFile(t, filepath.Join(dir, filepath.FromSlash(f)), img)
+	}
+	if !HasSplitFolders(dir) || HasSplitFolders(filepath.Join(dir, "train")) {
+		t.Fatal("HasSplitFolders")
+	}
+	want := []string{"airplane", "cat", "ship"}
+	test, err := LoadImageFolderSplit(dir, Test, WithSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(test.ClassNames, want) || !slices.Equal(test.Labels, []int{0, 2, 2}) {
+		t.Fatalf("test split: classes %v labels %v, want %v and [0 2 2]", test.ClassNames, test.Labels, want)
+	}
+	all, err := LoadImageFolderSplit(dir, All, WithSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.N != 7 || !slices.Equal(all.ClassNames, want) || !slices.Equal(all.Labels, []int{0, 1, 2, 2, 0, 2, 2}) {
+		t.Fatalf("all: N=%d classes %v labels %v", all.N, all.ClassNames, all.Labels)
+	}
+	if !strings.HasSuffix(all.Name, "/all") || !strings.HasSuffix(test.Name, "/test") {
+		t.Errorf("names %q %q", all.Name, test.Name)
+	}
+	// A test class that training lacks is an error.
+	writeFile(t, filepath.Join(dir, "test", "zebra", "1.png"), img)
+	for _, split := range []Split{Test, All} {
+		_, err := LoadImageFolderSplit(dir, split, WithSize(4))
+		wantErr(t, err, "zebra", "not among")
+	}
+	// A folder without splits: Test is an error, All is the whole folder.
+	_, err = LoadImageFolderSplit(filepath.Join(dir, "train"), Test)
+	wantErr(t, err, "no train/ and test/")
+	whole, err := LoadImageFolderSplit(filepath.Join(dir, "train"), All, WithSize(4))
+	if err != nil || whole.N != 4 {
+		t.Fatalf("whole folder: %v", err)
+	}
+}
+
+// TestWithClassNamesAndConcat: Concat refuses parts whose classes differ by
+// name, WithClassNames maps them.
+func TestWithClassNamesAndConcat(t *testing.T) {
+	a := &Dataset{Name: "a", N: 2, Height: 1, Width: 1, Channels: 3, Images: make([]uint8, 6),
+		Labels: []int{0, 1}, ClassNames: []string{"cat", "dog"}}
+	b := &Dataset{Name: "b", N: 2, Height: 1, Width: 1, Channels: 3, Images: make([]uint8, 6),
+		Labels: []int{0, 1}, ClassNames: []string{"dog", "emu"}}
+	_, err := Concat(a, b)
+	wantErr(t, err, "WithClassNames")
+	names := []string{"cat", "dog", "emu"}
+	b2, err := b.WithClassNames(names)
+	if err != nil || !slices.Equal(b2.Labels, []int{1, 2}) || !slices.Equal(b.Labels, []int{0, 1}) {
+		t.Fatalf("WithClassNames: %v labels %v (original %v)", err, b2.Labels, b.Labels)
+	}
+	_, err = b.WithClassNames([]string{"cat", "dog"})
+	wantErr(t, err, "emu")
+	_, err = (&Dataset{Name: "u"}).WithClassNames(names)
+	wantErr(t, err, "no labels")
 }

@@ -170,16 +170,24 @@ func LoadIDX(imagesPath, labelsPath string, classNames []string) (*Dataset, erro
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	if im.Magic != IDXImagesMagic {
-		return nil, fmt.Errorf("data: IDX file %s: magic number 0x%08x, want 0x%08x (images)", imagesPath, im.Magic, IDXImagesMagic)
+		return nil, fmt.Errorf("data: IDX file %s is not an images file: it holds %s, want 3 (images, height, width; magic 0x%08x)",
+			imagesPath, describeIDX(im), IDXImagesMagic)
 	}
 	lb, err := readIDXFile(labelsPath)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	if lb.Magic != IDXLabelsMagic {
-		return nil, fmt.Errorf("data: IDX file %s: magic number 0x%08x, want 0x%08x (labels)", labelsPath, lb.Magic, IDXLabelsMagic)
+		return nil, fmt.Errorf("data: IDX file %s is not a labels file: it holds %s, want 1 (one label per image; magic 0x%08x)",
+			labelsPath, describeIDX(lb), IDXLabelsMagic)
 	}
 	return idxDataset(im, lb, imagesPath, labelsPath, classNames)
+}
+
+// describeIDX says what an IDX file holds, for error messages: "3
+// dimensions [60000 28 28] (magic 0x00000803)".
+func describeIDX(x *IDX) string {
+	return fmt.Sprintf("%d dimensions %v (magic 0x%08x)", len(x.Dims), x.Dims, x.Magic)
 }
 
 // idxDataset combines decoded image and label IDX contents.

@@ -9,14 +9,16 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gosimcne/gosimcne/internal/datatest"
 )
 
-// Tests on the real data sets: CIFAR-10 from FindTestData (skipped when
+// Tests on the real data sets: CIFAR-10 from datatest.FindTestData (skipped when
 // absent, failed when $TSIMCNE_REQUIRE_DATA=1) and Fashion-MNIST from the
 // Debian package dataset-fashion-mnist.
 
 func TestRealCIFAR10(t *testing.T) {
-	dir := NeedTestData(t, CIFAR10Folder)
+	dir := datatest.NeedTestData(t, CIFAR10Folder)
 	root := filepath.Dir(dir)
 	batch1, test := filepath.Join(dir, "data_batch_1.bin"), filepath.Join(dir, CIFAR10TestFile)
 
@@ -177,7 +179,7 @@ func readManifest(t *testing.T, path string) map[string][]int {
 func TestRealFashionMNIST(t *testing.T) {
 	dir := filepath.Join(DebianDatasetsDir, FashionMNISTFolder)
 	if _, err := os.Stat(filepath.Join(dir, "train-images-idx3-ubyte.gz")); err != nil {
-		MissingTestData(t, "Fashion-MNIST not installed ("+err.Error()+"; apt-get install -y dataset-fashion-mnist)")
+		datatest.MissingTestData(t, "Fashion-MNIST not installed ("+err.Error()+"; apt-get install -y dataset-fashion-mnist)")
 		return
 	}
 	train, err := LoadFashionMNIST(DebianDatasetsDir, Train)

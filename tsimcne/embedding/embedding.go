@@ -7,6 +7,7 @@ package embedding
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -57,6 +58,46 @@ func (e *Embedding) Validate() error {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("embedding: point %d coordinate %d is %v", i/e.Dim, i%e.Dim, v)
 		}
+	}
+	return nil
+}
+
+// ErrCollapsed is wrapped by CheckNotCollapsed's error: every point of the
+// embedding is at (almost) the same place, so it shows nothing. A trained
+// t-SimCNE map never does this; a damaged checkpoint or a diverged run can.
+var ErrCollapsed = errors.New("embedding: collapsed, all points at one place")
+
+// Spread returns the largest range (max - min) of any coordinate over the
+// points; 0 for fewer than two points.
+func (e *Embedding) Spread() float64 {
+	spread := 0.0
+	for d := range e.Dim {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for i := range e.N {
+			v := float64(e.Points[i*e.Dim+d])
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		if e.N > 1 {
+			spread = max(spread, hi-lo)
+		}
+	}
+	return spread
+}
+
+// CheckNotCollapsed returns an error wrapping ErrCollapsed when an embedding
+// of two or more points has all of them within a tiny box: no coordinate
+// varies by more than 1e-6, or by more than 1e-6 of the largest coordinate's
+// size (float32 rounding of points at one place far from the origin).
+func (e *Embedding) CheckNotCollapsed() error {
+	if e.N < 2 {
+		return nil
+	}
+	size := 0.0
+	for _, v := range e.Points {
+		size = max(size, math.Abs(float64(v)))
+	}
+	if s := e.Spread(); s <= 1e-6*max(1, size) {
+		return fmt.Errorf("%w: %d points in %d-D vary by at most %.3g", ErrCollapsed, e.N, e.Dim, s)
 	}
 	return nil
 }

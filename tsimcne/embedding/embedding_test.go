@@ -2,6 +2,7 @@ package embedding
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -117,5 +118,29 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := ReadNPY(bytes.NewReader(buf.Bytes()[:buf.Len()-5])); err == nil {
 		t.Error("truncated .npy accepted")
+	}
+}
+
+func TestCheckNotCollapsed(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		points    []float32
+		dim       int
+		collapsed bool
+	}{
+		{"spread", []float32{0, 0, 1, 0, 0, 2}, 2, false},
+		{"one place", []float32{3, -4, 3, -4, 3, -4}, 2, true},
+		{"far away, float32 rounding", []float32{1e7, 1e7, 1e7 + 1, 1e7}, 2, true},
+		{"tiny but real", []float32{0, 0, 0, 1e-3}, 2, false},
+		{"one point", []float32{1, 2}, 2, false},
+	} {
+		e, err := New(tc.points, len(tc.points)/tc.dim, tc.dim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.CheckNotCollapsed()
+		if got := errors.Is(err, ErrCollapsed); got != tc.collapsed {
+			t.Errorf("%s: CheckNotCollapsed() = %v, want collapsed %v", tc.name, err, tc.collapsed)
+		}
 	}
 }

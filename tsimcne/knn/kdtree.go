@@ -186,6 +186,9 @@ type kdHeap struct {
 	k     int
 	dists []float64
 	ids   []int32
+	// leaves counts the leaves search has scanned with this heap (the
+	// search's work, checked by the tests).
+	leaves int
 }
 
 // worse reports whether (da, ia) > (db, ib).
@@ -292,6 +295,7 @@ func (h *kdHeap) sortInto(ids []int, dists []float64, metric Metric) {
 func (t *kdTree) search(node int32, q []float64, self int32, h *kdHeap) {
 	nd := &t.nodes[node]
 	if nd.left < 0 {
+		h.leaves++
 		dim := t.dim
 		for s := nd.lo; s < nd.hi; s++ {
 			id := t.ids[s]

@@ -302,6 +302,36 @@ func TestIdenticalPoints(t *testing.T) {
 	}
 }
 
+// TestIdenticalPointsWork counts the leaves the k-d tree scans for each
+// query of a collapsed map: the first leaves in index order, until the heap
+// holds k points, and no other, since every other subtree is at the same
+// distance 0 with larger indices. A search that did not skip such ties
+// (gonum's) scans all n/kdLeafSize leaves per query, quadratic in n.
+func TestIdenticalPointsWork(t *testing.T) {
+	const n, k = 20000, 15
+	points := make([]float32, 2*n)
+	for i := range n {
+		points[2*i], points[2*i+1] = 0.5, -2
+	}
+	set, err := newPointSet("point", points, 2, Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := newKDTree(set, false)
+	h := &kdHeap{k: k}
+	idx, dist := make([]int, k), make([]float64, k)
+	// Enough leaves for k+1 points (the query's own leaf may hold it).
+	maxLeaves := (k+1+kdLeafSize-1)/kdLeafSize + 1
+	for s, id := range tree.ids {
+		h.leaves = 0
+		tree.search(0, tree.coords[2*s:2*s+2], id, h)
+		if h.leaves > maxLeaves {
+			t.Fatalf("query %d scanned %d leaves, want at most %d (of %d)", id, h.leaves, maxLeaves, len(tree.nodes)/2+1)
+		}
+		h.sortInto(idx, dist, Euclidean)
+	}
+}
+
 // TestKernels checks each micro-kernel against float64 dot products: exactly
 // on small integers, to float32 rounding on Gaussian values.
 func TestKernels(t *testing.T) {

@@ -41,9 +41,9 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/gosimcne/gosimcne/plots"
-	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+	"github.com/gosimcne/gosimcne/tsimcne/history"
 )
 
 func main() {
@@ -67,7 +67,7 @@ func main() {
 
 // drawHistory draws the training curves of a run's history.json.
 func drawHistory(path, out string) error {
-	h, err := tsimcne.ReadHistory(path)
+	h, err := history.Read(path)
 	if err != nil {
 		return err
 	}
