@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 )
 
@@ -98,10 +99,7 @@ func checkpointDamage(base string) (reason string, err error) {
 	case err != nil:
 		return "", err
 	}
-	var index struct {
-		Variables []struct{ Pos, Length int64 }
-		BinFormat string
-	}
+	var index checkpointIndex
 	if err := json.Unmarshal(jsonBytes, &index); err != nil {
 		return fmt.Sprintf("its JSON file is unreadable (%v)", err), nil
 	}
@@ -111,6 +109,9 @@ func checkpointDamage(base string) (reason string, err error) {
 		return "its data file is missing", nil
 	case err != nil:
 		return "", err
+	}
+	if reason := index.check(st.Size()); reason != "" {
+		return reason, nil
 	}
 	if index.BinFormat == "uncompressed" {
 		var end int64
@@ -144,4 +145,58 @@ func checkpointDamage(base string) (reason string, err error) {
 		return "its data file differs from the checksum written with it", nil
 	}
 	return "", nil
+}
+
+// checkpointIndex is the part of GoMLX's checkpoint JSON index that
+// checkpointDamage checks.
+type checkpointIndex struct {
+	Variables []struct {
+		ParameterName string
+		DType         string
+		Dimensions    []int
+		Pos, Length   int64
+	}
+	BinFormat string
+}
+
+// maxInflation bounds how much larger than its data file a compressed
+// checkpoint's variables may be (deflate's limit is about 1032:1).
+const maxInflation = 1100
+
+// check returns why the index cannot describe a data file of dataSize
+// bytes, or "": every variable has a known dtype and non-negative
+// dimensions, an uncompressed variable's length is its size, and the
+// variables together fit the data file (times maxInflation when
+// compressed). Without it, an index damaged to announce a huge variable
+// (and no sum file to catch it) makes GoMLX's reader allocate it and the
+// process run out of memory.
+func (x *checkpointIndex) check(dataSize int64) string {
+	var total int64
+	limit := dataSize
+	if x.BinFormat != "uncompressed" {
+		limit = dataSize * maxInflation
+	}
+	for _, v := range x.Variables {
+		dt, ok := dtypes.MapOfNames[v.DType]
+		if !ok || dt.Size() <= 0 {
+			return fmt.Sprintf("its index gives variable %q the unknown dtype %q", v.ParameterName, v.DType)
+		}
+		size := int64(dt.Size())
+		for _, d := range v.Dimensions {
+			if d < 0 || (d > 0 && size > limit/int64(d)) {
+				return fmt.Sprintf("its index gives variable %q dimensions %v: larger than its data file", v.ParameterName, v.Dimensions)
+			}
+			size *= int64(d)
+		}
+		if x.BinFormat == "uncompressed" && v.Length != size {
+			return fmt.Sprintf("its index gives variable %q %d bytes for dimensions %v of %s", v.ParameterName, v.Length, v.Dimensions, v.DType)
+		}
+		if v.Pos < 0 || v.Length < 0 {
+			return fmt.Sprintf("its index gives variable %q a negative position or length", v.ParameterName)
+		}
+		if total += size; total > limit {
+			return fmt.Sprintf("its index announces more data (%d bytes at least) than its %d-byte data file can hold", total, dataSize)
+		}
+	}
+	return ""
 }

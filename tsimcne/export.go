@@ -224,6 +224,36 @@ func ReadExportHeader(path string) (*ExportHeader, error) {
 	return h, err
 }
 
+// exportDTypeBytes are the bytes per value of the dtypes a model file
+// holds.
+var exportDTypeBytes = map[string]int{"int64": 8, "float32": 4, "float16": 2, "bfloat16": 2}
+
+// checkExportVariables checks that the header's variables are well formed
+// (an absolute scope, a name, a known dtype, dimensions >= 0) and fit in
+// the dataBytes of the data section, before anything is allocated for them.
+func checkExportVariables(h *ExportHeader, dataBytes int) error {
+	total := 0
+	for i, ev := range h.Variables {
+		size, ok := exportDTypeBytes[ev.DType]
+		switch {
+		case !strings.HasPrefix(ev.Scope, "/") || ev.Name == "":
+			return fmt.Errorf("variable %d has scope %q and name %q", i, ev.Scope, ev.Name)
+		case !ok:
+			return fmt.Errorf("variable %s/%s has unknown dtype %q", ev.Scope, ev.Name, ev.DType)
+		}
+		for _, d := range ev.Shape {
+			if d < 0 || (d > 0 && size > dataBytes/d) {
+				return fmt.Errorf("variable %s/%s has shape %v: more than the file holds", ev.Scope, ev.Name, ev.Shape)
+			}
+			size *= d
+		}
+		if total += size; total > dataBytes {
+			return fmt.Errorf("the variables need more than the %d bytes of data", dataBytes)
+		}
+	}
+	return nil
+}
+
 // LoadExport returns the model exported to path by Model.Export, ready for
 // Transform (its weights in float32). opts may change settings that do not
 // affect the network (Progress, Log, EmbedBatchSize). Load calls it for a
@@ -232,6 +262,9 @@ func LoadExport(path string, opts ...func(*Config)) (*Model, error) {
 	h, data, err := readExport(path, true)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkExportVariables(h, len(data)); err != nil {
+		return nil, fmt.Errorf("tsimcne.LoadExport(%q): %w: damaged file", path, err)
 	}
 	cfg := h.Config
 	cfg.CheckpointDir = ""

@@ -60,7 +60,11 @@ func FuzzCheckpointReader(f *testing.F) {
 		flipped[len(flipped)/3+i] ^= 0xa5
 	}
 	f.Add(index, flipped)
-	f.Add([]byte(`{"variables":[{"scope":"/tsimcne_state","name":"stage","dtype":"Float32","dimensions":[],"pos":0,"length":4}],"bin_format":"uncompressed"}`), []byte{0, 0, 0x80, 0x7f})
+	f.Add([]byte(`{"Variables":[{"ParameterName":"var:/tsimcne_state/stage","DType":"Float32","Dimensions":null,"Pos":0,"Length":4}],"BinFormat":"uncompressed"}`), []byte{0, 0, 0x80, 0x7f})
+	// An index announcing a 40 GB variable: GoMLX's reader would allocate
+	// it (the process ran out of memory before checkpointIndex.check).
+	f.Add([]byte(`{"Variables":[{"ParameterName":"var:/tsimcne_state/stage","DType":"Float32","Dimensions":[100000,100000],"Pos":0,"Length":4}],"BinFormat":"uncompressed"}`), []byte{0, 0, 0x80, 0x7f})
+	f.Add([]byte(`{"Variables":[{"ParameterName":"var:/x","DType":"Float32","Dimensions":[100000,100000],"Pos":0,"Length":4}],"BinFormat":"gzip"}`), []byte{0, 0, 0x80, 0x7f})
 	f.Fuzz(func(t *testing.T, index, bin []byte) {
 		dir := t.TempDir()
 		base := filepath.Join(dir, "checkpoint-n0000001-20261204-000000-initial")

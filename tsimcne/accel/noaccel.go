@@ -31,3 +31,7 @@ type Backend struct {
 // WithFusedOps returns b unchanged: the fused ops are compiled out
 // (noaccel).
 func WithFusedOps(b backends.Backend) backends.Backend { return b }
+
+// SetParallelism returns ErrCompiledOut (noaccel): pass "parallelism=N" in
+// the backend's configuration instead (simplego then prints a line).
+func SetParallelism(b backends.Backend, n int) error { return ErrCompiledOut }

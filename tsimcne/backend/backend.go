@@ -29,6 +29,7 @@ package backend
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -90,7 +91,11 @@ func NewWithConfig(config string) (backends.Backend, error) {
 		// simplego's own kernels are used: not an error.
 		_ = accel.Install()
 	}
-	b, err := newQuietly(config)
+	newBackend := backends.NewWithConfig
+	if name == simplego.BackendName {
+		newBackend = newGo
+	}
+	b, err := newBackend(config)
 	if err != nil {
 		return nil, fmt.Errorf("creating GoMLX backend %q: %w", config, err)
 	}
@@ -102,20 +107,38 @@ func NewWithConfig(config string) (backends.Backend, error) {
 	return b, nil
 }
 
-// newQuietly creates the backend with os.Stdout pointed at /dev/null: the
-// pure-Go backend prints a line on stdout when given options, which would
-// otherwise land in notebook cells and in the output of piped commands.
-func newQuietly(config string) (backends.Backend, error) {
-	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
+// newGo creates a pure-Go backend from config without the line simplego
+// prints on os.Stdout for a "parallelism=N" option (it would land in
+// notebook cells and in piped output): that option is taken out of the
+// configuration and set with accel.SetParallelism. Where accel cannot
+// (built with its noaccel tag, another GoMLX version), the option goes to
+// simplego as given, and its line is printed.
+func newGo(config string) (backends.Backend, error) {
+	name, opts, _ := strings.Cut(config, ":")
+	var keep []string
+	parallelism, found := 0, false
+	for _, o := range strings.Split(opts, ",") {
+		if v, ok := strings.CutPrefix(o, "parallelism="); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				parallelism, found = n, true
+				continue
+			}
+		}
+		if o != "" {
+			keep = append(keep, o)
+		}
+	}
+	if !found {
 		return backends.NewWithConfig(config)
 	}
-	saved := os.Stdout
-	os.Stdout = devNull
-	defer func() {
-		os.Stdout = saved
-		_ = devNull.Close()
-	}()
+	b, err := backends.NewWithConfig(name + ":" + strings.Join(keep, ","))
+	if err != nil {
+		return nil, err
+	}
+	if accel.SetParallelism(b, parallelism) == nil {
+		return b, nil
+	}
+	b.Finalize()
 	return backends.NewWithConfig(config)
 }
 
