@@ -13,6 +13,7 @@ demo:
 # .ci/run installs them and makes them mandatory).
 test:
 	$(GO) vet ./...
+	$(GO) vet -tags noaccel ./...   # builds without tsimcne/accel's links into GoMLX internals
 	$(GO) build -tags xla -o /dev/null ./cmd/tsimcne   # the XLA (GPU) build stays buildable
 	$(GO) test -timeout 85m ./...
 

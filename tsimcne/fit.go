@@ -134,11 +134,83 @@ func (m *Model) fit(ctx stdctx.Context, ds *data.Dataset, lastStage int) error {
 	return m.saveCheckpoint()
 }
 
+// stageRun is the training of one stage in progress: what the steps of the
+// stage share, and the epoch being trained.
+type stageRun struct {
+	m        *Model
+	ctx      stdctx.Context // cancelled: stop after the current step
+	stage    int
+	annealed bool // the annealed schedule's one stage
+	outDim   int  // the head's width (the largest, when annealed)
+	sched    optim.Schedule
+	opt      *optim.Optimizer
+	trainer  *train.Trainer
+	stream   *viewStream
+	loop     *train.Loop
+	mode     Progress
+
+	// The epoch being trained: its number, the steps done in it, and
+	// their summed loss since epochStart (steps of this session only).
+	epoch, step int
+	epochLoss   float64
+	epochSteps  int
+	epochStart  time.Time
+	// stopErr is the error of the stage's own stop (interruption,
+	// non-finite loss), returned as it is.
+	stopErr error
+}
+
 // trainStage trains one stage from pos to its end.
 func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Augmenter, pos Position) (err error) {
+	s, err := m.newStageRun(ctx, ds, aug, pos)
+	if err != nil {
+		return err
+	}
+	defer s.stream.release()
+	s.announce(pos)
+	s.attachProgressBar()
+	s.epochStart = time.Now()
+	s.loop.OnStep("tsimcne", 0, s.onStep)
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("Fit: stage %d: %v", s.stage, r)
+		}
+	}()
+	return s.run(ds, pos)
+}
+
+// newStageRun sets up the stage of pos: its optimizer at pos's learning
+// rate, its network and loss, the training loop and the stream of views.
+func (m *Model) newStageRun(ctx stdctx.Context, ds *data.Dataset, aug *augment.Augmenter, pos Position) (*stageRun, error) {
 	stage := pos.Stage
+	s := &stageRun{m: m, ctx: ctx, stage: stage, annealed: m.cfg.Annealed() && stage == 1,
+		sched: m.cfg.Schedules()[stage-1], epoch: pos.Epoch, step: pos.Batch, mode: m.progressMode()}
+	var err error
+	if s.opt, err = m.stageOptimizer(s.sched, pos); err != nil {
+		return nil, err
+	}
 	mcfg := m.cfg.modelConfig(stage, m.inputSize)
-	sched := m.cfg.Schedules()[stage-1]
+	s.outDim = mcfg.OutDim
+	modelFn := m.stageModel(mcfg, stage, s.annealed, pos.Epoch)
+	lossFn, err := m.cfg.stageLoss(stage)
+	if err != nil {
+		return nil, fmt.Errorf("Fit: %w", err)
+	}
+	s.trainer = train.NewTrainer(m.backend, m.ctx, modelFn, lossFn, s.opt, nil, nil)
+	s.stream = newViewStream(ds, aug, m.cfg, stage, pos)
+	accelerator := !m.backend.HasSharedBuffers()
+	if accelerator {
+		s.stream.device = m.backend
+	}
+	s.stream.prefetch = m.cfg.Prefetch.on(accelerator)
+	s.loop = train.NewLoop(s.trainer)
+	return s, nil
+}
+
+// stageOptimizer returns the SGD optimizer of a stage with the learning
+// rate of pos's epoch. A stage started afresh gets a fresh optimizer state,
+// as the reference.
+func (m *Model) stageOptimizer(sched optim.Schedule, pos Position) (*optim.Optimizer, error) {
 	clip := m.cfg.ClipValue
 	if clip < 0 {
 		clip = 0
@@ -146,27 +218,33 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 	opt, err := optim.SGD().Momentum(m.cfg.sgdMomentum()).WeightDecay(m.cfg.sgdWeightDecay()).ClipByValue(clip).
 		LearningRate(sched.LearningRate(pos.Epoch)).Done()
 	if err != nil {
-		return fmt.Errorf("Fit: %w", err)
+		return nil, fmt.Errorf("Fit: %w", err)
 	}
 	if err := opt.SetLearningRate(m.ctx, sched.LearningRate(pos.Epoch)); err != nil {
-		return fmt.Errorf("Fit: %w", err)
+		return nil, fmt.Errorf("Fit: %w", err)
 	}
 	if pos.Epoch == 0 && pos.Batch == 0 {
-		// A fresh optimizer for each stage, as the reference.
 		if err := opt.Reset(m.ctx); err != nil {
-			return fmt.Errorf("Fit: %w", err)
+			return nil, fmt.Errorf("Fit: %w", err)
 		}
 	}
-	annealed := m.cfg.Annealed() && stage == 1
+	return opt, nil
+}
+
+// stageModel records the head's width of a stage (for the annealed
+// schedule, the width of epoch and the loss's mask), drops the compiled
+// embedding graphs (the weights change) and returns the stage's model
+// function: the network and, with Config.LearnDoF, the learned degrees of
+// freedom.
+func (m *Model) stageModel(mcfg model.Config, stage int, annealed bool, epoch int) train.ModelFn {
 	var dimMask *context.Variable
 	if annealed {
-		dimMask = m.setAnnealedDim(pos.Epoch)
+		dimMask = m.setAnnealedDim(epoch)
 	} else {
 		m.setState(stateHeadDim, mcfg.OutDim)
 	}
 	m.embedExec = map[int]*context.Exec{} // weights change: rebuild embedding graphs lazily
-
-	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
+	return func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
 		out, _ := model.Build(ctx, mcfg, inputs[0])
 		if annealed {
 			// The loss sees only the first AnnealedDim(epoch) outputs: the
@@ -181,136 +259,41 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 		}
 		return []*graph.Node{out}
 	}
-	lossFn, err := m.cfg.stageLoss(stage)
-	if err != nil {
-		return fmt.Errorf("Fit: %w", err)
-	}
-	trainer := train.NewTrainer(m.backend, m.ctx, modelFn, lossFn, opt, nil, nil)
-	stream := newViewStream(ds, aug, m.cfg, stage, pos)
-	accelerator := !m.backend.HasSharedBuffers()
-	if accelerator {
-		stream.device = m.backend
-	}
-	stream.prefetch = m.cfg.Prefetch.on(accelerator)
-	defer stream.release()
-	loop := train.NewLoop(trainer)
+}
 
-	nb := stream.batchesPerEpoch
-	epochs := sched.Epochs
-	steps := (epochs-pos.Epoch)*nb - pos.Batch
+// announce prints what the stage trains, from pos.
+func (s *stageRun) announce(pos Position) {
+	m, c := s.m, s.m.cfg
 	from := ""
 	if pos.Epoch > 0 || pos.Batch > 0 {
 		from = fmt.Sprintf(" (resuming at epoch %d, batch %d)", pos.Epoch+1, pos.Batch)
 	}
-	if annealed {
+	nb := s.stream.batchesPerEpoch
+	if s.annealed {
 		m.printf("Annealed schedule: output width %d -> %d over %d epochs of %d batches of %d images, lr %.4g%s\n",
-			m.cfg.PretrainDim, m.cfg.OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, from)
+			c.PretrainDim, c.OutDim, s.sched.Epochs, nb, c.BatchSize, s.sched.PeakLR, from)
 	} else {
 		m.printf("Stage %d/3 (%s): %d-D output, %d epochs of %d batches of %d images, lr %.4g%s\n",
-			stage, stageNames[stage-1], mcfg.OutDim, epochs, nb, m.cfg.BatchSize, sched.PeakLR, from)
+			s.stage, stageNames[s.stage-1], s.outDim, s.sched.Epochs, nb, c.BatchSize, s.sched.PeakLR, from)
 	}
+}
 
-	mode := m.progressMode()
-	if mode == ProgressBar {
-		commandline.AttachProgressBar(loop, func() (string, string) {
-			return "Stage / epoch", fmt.Sprintf("%d / %d of %d", stage, stream.epoch, epochs)
-		}, func() (string, string) {
-			lr, _ := opt.LearningRate(m.ctx)
-			return "Learning rate", fmt.Sprintf("%.4g", lr)
-		})
+// attachProgressBar shows GoMLX's progress bar in ProgressBar mode.
+func (s *stageRun) attachProgressBar() {
+	if s.mode != ProgressBar {
+		return
 	}
-
-	var (
-		epochLoss  float64
-		epochSteps int
-		epochStart = time.Now()
-		stepInEp   = pos.Batch
-		curEpoch   = pos.Epoch
-	)
-	var stopErr error
-	loop.OnStep("tsimcne", 0, func(_ *train.Loop, metrics []*tensors.Tensor) error {
-		batchLoss := shapes.ConvertTo[float64](metrics[0].Value())
-		if math.IsNaN(batchLoss) || math.IsInf(batchLoss, 0) {
-			where := "no checkpoint was saved"
-			if m.ckpt != nil {
-				where = "the last good checkpoint in " + m.cfg.CheckpointDir + " is kept"
-			}
-			stopErr = fmt.Errorf("%w: loss %v at stage %d, epoch %d, step %d of the epoch (global step %d); %s",
-				ErrNonFiniteLoss, batchLoss, stage, curEpoch, stepInEp, trainer.GlobalStep(), where)
-			return stopErr
-		}
-		epochLoss += batchLoss
-		epochSteps++
-		stepInEp++
-		next := Position{Stage: stage, Epoch: curEpoch, Batch: stepInEp}
-		if stepInEp == nb {
-			lr, _ := opt.LearningRate(m.ctx)
-			st := EpochStats{Stage: stage, Epoch: curEpoch, Loss: epochLoss / float64(epochSteps),
-				LearningRate: lr, Seconds: time.Since(epochStart).Seconds(), Steps: epochSteps,
-				DataSeconds: stream.takeWait().Seconds()}
-			if annealed {
-				st.Dim = m.cfg.AnnealedDim(curEpoch)
-			}
-			if m.cfg.LearnDoF {
-				st.DoF = m.DoF()
-			}
-			if mode == ProgressLines {
-				dim := ""
-				if annealed {
-					dim = fmt.Sprintf(", %d-D", st.Dim)
-				}
-				m.printf("stage %d epoch %d/%d: loss %.4f%s, lr %.4g, %.1fs (waiting for data %.1fs)\n",
-					stage, curEpoch+1, epochs, st.Loss, dim, lr, st.Seconds, st.DataSeconds)
-			}
-			curEpoch++
-			stepInEp = 0
-			next = Position{Stage: stage, Epoch: curEpoch}
-			if curEpoch < epochs {
-				if err := opt.SetLearningRate(m.ctx, sched.LearningRate(curEpoch)); err != nil {
-					return err
-				}
-				if annealed {
-					m.setAnnealedDim(curEpoch)
-				}
-			}
-			m.setPosition(next)
-			saveStart := time.Now()
-			if err := m.saveCheckpoint(); err != nil {
-				return err
-			}
-			st.CheckpointSeconds = time.Since(saveStart).Seconds()
-			m.history = append(m.history, st)
-			epochLoss, epochSteps, epochStart = 0, 0, time.Now()
-			if err := m.saveHistory(); err != nil {
-				return err
-			}
-		} else {
-			m.setPosition(next)
-		}
-		if m.afterStep != nil {
-			m.afterStep(next)
-		}
-		if ctx.Err() != nil {
-			if stepInEp != 0 {
-				if err := m.saveCheckpoint(); err != nil {
-					return err
-				}
-			}
-			saved := "no checkpoint folder was set, so nothing was saved"
-			if m.ckpt != nil {
-				saved = "checkpoint saved in " + m.cfg.CheckpointDir + "; run again to resume"
-			}
-			stopErr = fmt.Errorf("%w at %s: %s", ErrInterrupted, next, saved)
-			return stopErr
-		}
-		return nil
+	commandline.AttachProgressBar(s.loop, func() (string, string) {
+		return "Stage / epoch", fmt.Sprintf("%d / %d of %d", s.stage, s.stream.epoch, s.sched.Epochs)
+	}, func() (string, string) {
+		lr, _ := s.opt.LearningRate(s.m.ctx)
+		return "Learning rate", fmt.Sprintf("%.4g", lr)
 	})
+}
 
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("Fit: stage %d: %v", stage, r)
-		}
-	}()
+// run trains the stage's remaining steps.
+func (s *stageRun) run(ds *data.Dataset, pos Position) error {
+	m := s.m
 	if strings.HasPrefix(m.backend.Name(), "xla") {
 		// XLA compiles for a minute or more (ResNet-18 on an H100: 36 s per
 		// batch shape), which looks like a hang without a word.
@@ -320,15 +303,123 @@ func (m *Model) trainStage(ctx stdctx.Context, ds *data.Dataset, aug *augment.Au
 		}
 		m.printf("The first step compiles the training graph (XLA: a minute or more for large networks%s).\n", again)
 	}
-	if _, err := loop.RunSteps(stream, steps); err != nil {
-		if stopErr != nil {
+	steps := (s.sched.Epochs-pos.Epoch)*s.stream.batchesPerEpoch - pos.Batch
+	if _, err := s.loop.RunSteps(s.stream, steps); err != nil {
+		if s.stopErr != nil {
 			// Our own stop (interruption, non-finite loss): its message says
 			// it all, without the training loop's wrapping.
-			return stopErr
+			return s.stopErr
 		}
-		return fmt.Errorf("Fit: stage %d: %w", stage, err)
+		return fmt.Errorf("Fit: stage %d: %w", s.stage, err)
 	}
 	return nil
+}
+
+// onStep is the training loop's callback after each step: it checks the
+// loss, adds it to the epoch's, ends the epoch after its last batch,
+// records the position and stops when ctx is cancelled.
+func (s *stageRun) onStep(_ *train.Loop, metrics []*tensors.Tensor) error {
+	batchLoss := shapes.ConvertTo[float64](metrics[0].Value())
+	if math.IsNaN(batchLoss) || math.IsInf(batchLoss, 0) {
+		return s.nonFinite(batchLoss)
+	}
+	s.epochLoss += batchLoss
+	s.epochSteps++
+	s.step++
+	next := Position{Stage: s.stage, Epoch: s.epoch, Batch: s.step}
+	if s.step == s.stream.batchesPerEpoch {
+		var err error
+		if next, err = s.endEpoch(); err != nil {
+			return err
+		}
+	} else {
+		s.m.setPosition(next)
+	}
+	if s.m.afterStep != nil {
+		s.m.afterStep(next)
+	}
+	if s.ctx.Err() != nil {
+		return s.interrupt(next)
+	}
+	return nil
+}
+
+// nonFinite stops training on a NaN or infinite loss.
+func (s *stageRun) nonFinite(loss float64) error {
+	where := "no checkpoint was saved"
+	if s.m.ckpt != nil {
+		where = "the last good checkpoint in " + s.m.cfg.CheckpointDir + " is kept"
+	}
+	s.stopErr = fmt.Errorf("%w: loss %v at stage %d, epoch %d, step %d of the epoch (global step %d); %s",
+		ErrNonFiniteLoss, loss, s.stage, s.epoch, s.step, s.trainer.GlobalStep(), where)
+	return s.stopErr
+}
+
+// endEpoch ends the epoch whose last batch was just trained: its statistics
+// (a line in ProgressLines mode), the next epoch's learning rate (and
+// annealed width), the position, a checkpoint and the history. It returns
+// the new position.
+func (s *stageRun) endEpoch() (Position, error) {
+	m := s.m
+	lr, _ := s.opt.LearningRate(m.ctx)
+	st := EpochStats{Stage: s.stage, Epoch: s.epoch, Loss: s.epochLoss / float64(s.epochSteps),
+		LearningRate: lr, Seconds: time.Since(s.epochStart).Seconds(), Steps: s.epochSteps,
+		DataSeconds: s.stream.takeWait().Seconds()}
+	if s.annealed {
+		st.Dim = m.cfg.AnnealedDim(s.epoch)
+	}
+	if m.cfg.LearnDoF {
+		st.DoF = m.DoF()
+	}
+	if s.mode == ProgressLines {
+		s.printEpoch(st)
+	}
+	s.epoch++
+	s.step = 0
+	next := Position{Stage: s.stage, Epoch: s.epoch}
+	if s.epoch < s.sched.Epochs {
+		if err := s.opt.SetLearningRate(m.ctx, s.sched.LearningRate(s.epoch)); err != nil {
+			return next, err
+		}
+		if s.annealed {
+			m.setAnnealedDim(s.epoch)
+		}
+	}
+	m.setPosition(next)
+	saveStart := time.Now()
+	if err := m.saveCheckpoint(); err != nil {
+		return next, err
+	}
+	st.CheckpointSeconds = time.Since(saveStart).Seconds()
+	m.history = append(m.history, st)
+	s.epochLoss, s.epochSteps, s.epochStart = 0, 0, time.Now()
+	return next, m.saveHistory()
+}
+
+// printEpoch prints the line of an epoch (ProgressLines).
+func (s *stageRun) printEpoch(st EpochStats) {
+	dim := ""
+	if s.annealed {
+		dim = fmt.Sprintf(", %d-D", st.Dim)
+	}
+	s.m.printf("stage %d epoch %d/%d: loss %.4f%s, lr %.4g, %.1fs (waiting for data %.1fs)\n",
+		s.stage, st.Epoch+1, s.sched.Epochs, st.Loss, dim, st.LearningRate, st.Seconds, st.DataSeconds)
+}
+
+// interrupt stops training after the step that reached next: a checkpoint
+// is saved (the epoch-end one already was).
+func (s *stageRun) interrupt(next Position) error {
+	if s.step != 0 {
+		if err := s.m.saveCheckpoint(); err != nil {
+			return err
+		}
+	}
+	saved := "no checkpoint folder was set, so nothing was saved"
+	if s.m.ckpt != nil {
+		saved = "checkpoint saved in " + s.m.cfg.CheckpointDir + "; run again to resume"
+	}
+	s.stopErr = fmt.Errorf("%w at %s: %s", ErrInterrupted, next, saved)
+	return s.stopErr
 }
 
 // Scope and name of the learned log-degrees of freedom (Config.LearnDoF).

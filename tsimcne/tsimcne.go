@@ -20,7 +20,9 @@
 // Sub-packages hold the parts: data (data sets and downloads), augment (the
 // random views), model and nn (the network), loss and optim (InfoNCE and
 // SGD), knn (evaluation), embedding (outputs), history (the per-epoch
-// training history, without GoMLX), backend (GoMLX backend selection).
+// training history, without GoMLX), backend (GoMLX backend selection),
+// runs (what a run of the tsimcne command uses and writes: its images, run
+// folder and outputs, so that a notebook reproduces a command's run).
 // The kernels live in github.com/gosimcne/gosimcne/kernels.
 //
 // # Process-wide changes to GoMLX

@@ -9,6 +9,7 @@ import (
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 	"github.com/gosimcne/gosimcne/tsimcne/knn"
+	"github.com/gosimcne/gosimcne/tsimcne/runs"
 )
 
 func baselineCommand() *command {
@@ -44,8 +45,8 @@ type baselineOptions struct {
 }
 
 func (o *baselineOptions) define(fs *flag.FlagSet) {
-	o.eval = newChoice("", evalTest, evalHoldout)
-	fs.StringVar(&o.dataset, "dataset", dsCIFAR10, datasetHelp)
+	o.eval = newChoice("", runs.EvalTest, runs.EvalHoldout)
+	fs.StringVar(&o.dataset, "dataset", runs.CIFAR10, datasetHelp)
 	fs.StringVar(&o.dataDir, "data", "", "data `folder` (default $TSIMCNE_DATA, else gosimcne in the user cache folder)")
 	fs.Var(o.eval, "eval", "evaluation `mode`: test (train -> official test set; the default where there is one) or holdout")
 	fs.IntVar(&o.k, "k", knn.DefaultK, "number of neighbours")
@@ -74,7 +75,7 @@ func runBaseline(e *env, args []string) error {
 	case o.trainLimit < 0 || o.testLimit < 0 || o.holdout < 0:
 		return usagef("-train-limit, -test-limit and -holdout must be >= 0")
 	}
-	dataset, err := normalizeDataset(o.dataset)
+	dataset, err := runs.NormalizeDataset(o.dataset)
 	if err != nil {
 		return usagef("-dataset: %v", err)
 	}
@@ -85,8 +86,8 @@ func runBaseline(e *env, args []string) error {
 	spec.Eval, spec.CIFARBatches, spec.TrainLimit, spec.TestLimit, spec.Holdout, spec.Seed =
 		o.eval.v, o.cifarBatches, o.trainLimit, o.testLimit, o.holdout, o.seed
 	t0 := time.Now()
-	spec.warn = e.stderr
-	rd, err := loadRunData(spec)
+	spec.Warn = e.stderr
+	rd, err := spec.Load()
 	if err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func runBaseline(e *env, args []string) error {
 		per = append(per, tsimcne.ClassAccuracy{Class: name, Accuracy: c.Accuracy, N: c.Total})
 	}
 	printPerClass(e, per)
-	super, err := superclassAccuracy(trainPx, testPx, rd.Train, rd.Test, o.k)
+	super, err := runs.SuperclassAccuracy(trainPx, testPx, rd.Train, rd.Test, o.k)
 	if err != nil {
 		return err
 	}

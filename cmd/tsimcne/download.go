@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/runs"
 )
 
 func downloadCommand() *command {
@@ -35,7 +36,7 @@ type downloadOptions struct {
 }
 
 func (o *downloadOptions) define(fs *flag.FlagSet) {
-	o.dataset = newChoice(dsCIFAR10, dsCIFAR10, dsCIFAR100, dsFashionMNIST, dsMNIST)
+	o.dataset = newChoice(runs.CIFAR10, runs.CIFAR10, runs.CIFAR100, runs.FashionMNIST, runs.MNIST)
 	fs.Var(o.dataset, "dataset", "data `set`: cifar10 or cifar100")
 	fs.StringVar(&o.dataDir, "data", "", "data `folder` (default $TSIMCNE_DATA, else gosimcne in the user cache folder)")
 	fs.StringVar(&o.url, "url", "", "download from this `URL` (a mirror of the official archive) instead")
@@ -48,23 +49,23 @@ func runDownload(e *env, args []string) error {
 	if err := parseFlags(fset, e, args); err != nil {
 		return err
 	}
-	dir, err := dataDirOrDefault(o.dataDir)
+	spec := runs.Data{Dataset: o.dataset.v, DataDir: o.dataDir, Warn: e.stderr}
+	dir, err := spec.Dir()
 	if err != nil {
 		return err
 	}
 	var archive data.Archive
 	switch o.dataset.v {
-	case dsCIFAR10:
+	case runs.CIFAR10:
 		archive = data.CIFAR10Archive
-	case dsCIFAR100:
+	case runs.CIFAR100:
 		archive = data.CIFAR100Archive
 	default:
 		// Not downloadable: say whether the files are found and how to get them.
-		spec := dataSpec{Dataset: o.dataset.v, DataDir: o.dataDir}
-		if _, _, err := loadSplit(spec, data.Test, 0); err != nil {
+		if _, _, err := spec.LoadSplit(data.Test); err != nil {
 			return err
 		}
-		e.printf("%s is already present and readable.\n", datasetTitle(o.dataset.v))
+		e.printf("%s is already present and readable.\n", runs.Title(o.dataset.v))
 		return nil
 	}
 	opts := []data.DownloadOption{data.ProgressTo(e.stdout)}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/runs"
 )
 
 func embedCommand() *command {
@@ -82,8 +83,8 @@ func runEmbed(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	spec.warn = e.stderr
-	ds, notes, err := loadSplit(spec, o.split.v, 0)
+	spec.Warn = e.stderr
+	ds, notes, err := spec.LoadSplit(o.split.v)
 	if err != nil {
 		return err
 	}
@@ -105,13 +106,13 @@ func runEmbed(e *env, args []string) error {
 		e.printf(", %d-D features", feats.Dim)
 	}
 	e.printf("\n")
-	if err := saveEmbedding(out, o.out); err != nil {
+	if err := out.Save(o.out); err != nil {
 		return err
 	}
 	e.printf("Wrote %s\n", o.out)
 	if o.features {
 		p := strings.TrimSuffix(o.out, filepath.Ext(o.out)) + "_features" + filepath.Ext(o.out)
-		if err := saveEmbedding(feats, p); err != nil {
+		if err := feats.Save(p); err != nil {
 			return err
 		}
 		e.printf("Wrote %s\n", p)
@@ -145,8 +146,8 @@ func loadModel(e *env, runDir string) (*tsimcne.Model, error) {
 // dataFor returns the data selection for a command on a run: the run's
 // (from run.json), with the flags given replacing its data set, data folder
 // and image size (and -skip-bad-images turning skipping on).
-func dataFor(runDir, dataset, dataDir string, imageSize int, skipBad bool) (dataSpec, error) {
-	var spec dataSpec
+func dataFor(runDir, dataset, dataDir string, imageSize int, skipBad bool) (runs.Data, error) {
+	var spec runs.Data
 	if runDir != "" {
 		if _, err := os.Stat(runDir); errors.Is(err, fs.ErrNotExist) {
 			return spec, fmt.Errorf("-run %s does not exist: pass a run folder written by `tsimcne train` or a model file written by `tsimcne export`", runDir)
@@ -160,25 +161,25 @@ func dataFor(runDir, dataset, dataDir string, imageSize int, skipBad bool) (data
 		}
 	}
 	if runDir != "" {
-		info, err := readRunInfo(runDir)
+		info, err := runs.ReadInfo(runDir)
 		switch {
 		case err == nil:
 			spec = info.Data
 		case errors.Is(err, fs.ErrNotExist):
 			if dataset == "" {
-				return spec, usagef("%s has no %s saying which images it was trained on: pass -dataset", runDir, runInfoFile)
+				return spec, usagef("%s has no %s saying which images it was trained on: pass -dataset", runDir, runs.InfoFile)
 			}
 		default:
 			return spec, err
 		}
 	}
 	if dataset != "" {
-		d, err := normalizeDataset(dataset)
+		d, err := runs.NormalizeDataset(dataset)
 		if err != nil {
 			return spec, usagef("-dataset: %v", err)
 		}
 		if d != spec.Dataset {
-			spec = dataSpec{Dataset: d, DataDir: spec.DataDir, ImageSize: spec.ImageSize}
+			spec = runs.Data{Dataset: d, DataDir: spec.DataDir, ImageSize: spec.ImageSize}
 		}
 	}
 	if spec.Dataset == "" {

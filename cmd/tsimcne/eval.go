@@ -15,6 +15,7 @@ import (
 	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 	"github.com/gosimcne/gosimcne/tsimcne/knn"
+	"github.com/gosimcne/gosimcne/tsimcne/runs"
 )
 
 func evalCommand() *command {
@@ -106,8 +107,8 @@ func runEval(e *env, args []string) error {
 	var err error
 	jsonPath := o.json
 	if o.run != "" {
-		trainPath := filepath.Join(o.run, trainEmbedding+".csv")
-		testPath := filepath.Join(o.run, testEmbedding+".csv")
+		trainPath := filepath.Join(o.run, runs.TrainEmbedding+".csv")
+		testPath := filepath.Join(o.run, runs.TestEmbedding+".csv")
 		if train, err = embedding.Load(trainPath); err != nil {
 			return fmt.Errorf("%w (is %s a finished run folder?)", err, o.run)
 		}
@@ -132,7 +133,7 @@ func runEval(e *env, args []string) error {
 			}
 			rep.Mode, rep.Test = "train->test", o.test
 		} else {
-			n, err := holdoutSize(o.holdout, train.N, "points")
+			n, err := runs.HoldoutSize(o.holdout, train.N, "points")
 			if err != nil {
 				return err
 			}
@@ -171,7 +172,7 @@ func runEval(e *env, args []string) error {
 		o.k, rep.Mode, train.Dim, train.N, test.N, res.Accuracy, res.BalancedAccuracy)
 	printPerClass(e, rep.MapPerClass)
 	if o.run != "" {
-		if rep.Superclass, err = runSuperclassAccuracy(o.run, train, test, o.k); err != nil {
+		if rep.Superclass, err = runSuperclassAccuracy(e, o.run, train, test, o.k); err != nil {
 			return err
 		}
 		if rep.Superclass != nil {
@@ -373,12 +374,13 @@ func readFloatLabels[T float32 | float64](r *npy.Reader) ([]int, error) {
 // runSuperclassAccuracy is the superclass kNN accuracy of a CIFAR-100 run's
 // maps (train, test: its embedding files), with the superclass labels of
 // the run's images; nil for other data sets.
-func runSuperclassAccuracy(runDir string, train, test *embedding.Embedding, k int) (*float64, error) {
-	info, err := readRunInfo(runDir)
-	if err != nil || info.Data.Dataset != dsCIFAR100 {
+func runSuperclassAccuracy(e *env, runDir string, train, test *embedding.Embedding, k int) (*float64, error) {
+	info, err := runs.ReadInfo(runDir)
+	if err != nil || info.Data.Dataset != runs.CIFAR100 {
 		return nil, nil // no run.json: the maps' own labels are all there is
 	}
-	rd, err := loadRunData(info.Data)
+	info.Data.Warn = e.stderr
+	rd, err := info.Data.Load()
 	if err != nil {
 		return nil, fmt.Errorf("superclass labels of the run's images: %w", err)
 	}
@@ -386,10 +388,10 @@ func runSuperclassAccuracy(runDir string, train, test *embedding.Embedding, k in
 		return nil, fmt.Errorf("superclass labels: the run's images (%d, %d) do not match its embedding files (%d, %d points)",
 			rd.Train.N, testN(rd), train.N, test.N)
 	}
-	return superclassAccuracy(train, test, rd.Train, rd.Test, k)
+	return runs.SuperclassAccuracy(train, test, rd.Train, rd.Test, k)
 }
 
-func testN(rd *runData) int {
+func testN(rd *runs.Images) int {
 	if rd.Test == nil {
 		return 0
 	}

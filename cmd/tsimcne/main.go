@@ -157,7 +157,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case errors.Is(err, errInterruptedExit):
 		return exitInterrupted
 	default:
-		fmt.Fprintf(stderr, "tsimcne %s: %v\n", c.name, err)
+		fmt.Fprintf(stderr, "tsimcne %s: %v\n", c.name, withHints(err))
 		return exitError
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gosimcne/gosimcne/internal/datatest"
+	"github.com/gosimcne/gosimcne/internal/fakedata"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
 )
@@ -150,9 +151,9 @@ func TestBaselineCIFAR10(t *testing.T) {
 func TestCIFARPartialBatches(t *testing.T) {
 	root := t.TempDir()
 	folder := filepath.Join(root, data.CIFAR10Folder)
-	writeCIFAR(t, filepath.Join(folder, "data_batch_1.bin"), 60, 3, 1)
-	writeCIFAR(t, filepath.Join(folder, "data_batch_3.bin"), 30, 3, 2)
-	writeCIFAR(t, filepath.Join(folder, "test_batch.bin"), 30, 3, 3)
+	fakedata.WriteCIFAR10(t, filepath.Join(folder, "data_batch_1.bin"), 60, 3, 1)
+	fakedata.WriteCIFAR10(t, filepath.Join(folder, "data_batch_3.bin"), 30, 3, 2)
+	fakedata.WriteCIFAR10(t, filepath.Join(folder, "test_batch.bin"), 30, 3, 3)
 
 	// The cpu preset's choice: data_batch_1 -> test_batch.
 	r := runCmd(t, "baseline", "-data", root, "-k", "5")
@@ -178,18 +179,6 @@ func TestCIFARPartialBatches(t *testing.T) {
 	r.wantCode(t, exitOK)
 	if !strings.Contains(r.stdout, "(100 images) -> ") || !strings.Contains(r.stdout, "(20 images)") {
 		t.Errorf("hold-out split not 100 -> 20:\n%s", r.stdout)
-	}
-	// Limits take stratified subsets.
-	rd, err := loadRunData(dataSpec{Dataset: dsCIFAR10, DataDir: root, CIFARBatches: 1, TrainLimit: 30, TestLimit: 9, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := map[int]int{}
-	for _, l := range rd.Train.Labels {
-		counts[l]++
-	}
-	if rd.Train.N != 30 || rd.Test.N != 9 || counts[0] != 10 || counts[1] != 10 || counts[2] != 10 {
-		t.Errorf("limits: %d train (per class %v), %d test; want 30 (10 each), 9", rd.Train.N, counts, rd.Test.N)
 	}
 }
 
@@ -292,34 +281,13 @@ func TestEvalFiles(t *testing.T) {
 	}
 }
 
-func TestNormalizeDataset(t *testing.T) {
-	for in, want := range map[string]string{
-		"cifar10": dsCIFAR10, "CIFAR-10": dsCIFAR10, "cifar_100": dsCIFAR100,
-		"Fashion-MNIST": dsFashionMNIST, "fmnist": dsFashionMNIST, "mnist": dsMNIST,
-	} {
-		got, err := normalizeDataset(in)
-		if err != nil || got != want {
-			t.Errorf("normalizeDataset(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	got, err := normalizeDataset("folder:rel/photos")
-	if err != nil || !strings.HasPrefix(got, "folder:/") || !strings.HasSuffix(got, "rel/photos") {
-		t.Errorf("folder path not made absolute: %q, %v", got, err)
-	}
-	for _, bad := range []string{"", "imagenet", "folder:"} {
-		if _, err := normalizeDataset(bad); err == nil {
-			t.Errorf("normalizeDataset(%q) accepted", bad)
-		}
-	}
-}
-
 // TestFolderClassesMatchedByName: train/ with classes a, b, c and test/
 // with a and c only. Test images of c must keep c's label (matching by
 // position gave them b's, and baseline reported 0.5 instead of 1).
 func TestFolderClassesMatchedByName(t *testing.T) {
 	root := t.TempDir()
-	writeImageFolder(t, filepath.Join(root, "train"), 3, 8, 6, 1)
-	writeImageFolder(t, filepath.Join(root, "test"), 3, 4, 6, 2)
+	fakedata.WriteImageFolder(t, filepath.Join(root, "train"), 3, 8, 6, 1)
+	fakedata.WriteImageFolder(t, filepath.Join(root, "test"), 3, 4, 6, 2)
 	if err := os.RemoveAll(filepath.Join(root, "test", "classb")); err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +309,7 @@ func TestFolderClassesMatchedByName(t *testing.T) {
 		t.Fatalf("pixel kNN on folders with different class sets: accuracy %v on %d test images, want 1 on 8\n%s", rep.Accuracy, rep.NTest, r.stdout)
 	}
 	// A test class unknown to training is an error.
-	writeImageFolder(t, filepath.Join(root, "test", "extra"), 1, 1, 6, 3)
+	fakedata.WriteImageFolder(t, filepath.Join(root, "test", "extra"), 1, 1, 6, 3)
 	r = runCmd(t, "baseline", "-dataset", "folder:"+root, "-k", "3")
 	r.wantCode(t, exitError)
 	if !strings.Contains(r.stderr, "extra") {
@@ -353,7 +321,7 @@ func TestFolderClassesMatchedByName(t *testing.T) {
 // named and a hint at -skip-bad-images, which skips and lists them.
 func TestSkipBadImagesFlag(t *testing.T) {
 	root := t.TempDir()
-	writeImageFolder(t, root, 2, 6, 6, 1)
+	fakedata.WriteImageFolder(t, root, 2, 6, 6, 1)
 	for _, f := range []string{"classa/bad1.png", "classb/bad2.jpg"} {
 		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(f)), []byte("not an image"), 0o644); err != nil {
 			t.Fatal(err)
@@ -438,7 +406,7 @@ func TestMessagesSayWhatIsWrong(t *testing.T) {
 	}
 	r = runCmd(t, "eval", "-embedding", p2, "-holdout", "3")
 	r.wantCode(t, exitError)
-	if !strings.Contains(r.stderr, "cannot hold out 3 of 3 points (-holdout)") {
+	if !strings.Contains(r.stderr, "cannot hold out 3 of 3 points: it must be between 1 and 2 (-holdout)") {
 		t.Errorf("eval -holdout 3 of 3: %s", r.stderr)
 	}
 	// A damaged CIFAR-100 file is not fixed by `download` alone.
@@ -466,28 +434,5 @@ func TestMessagesSayWhatIsWrong(t *testing.T) {
 	r.wantCode(t, exitError)
 	if !strings.Contains(r.stderr, "run `tsimcne download -dataset cifar100`") {
 		t.Errorf("missing CIFAR-100 files: %s", r.stderr)
-	}
-}
-
-// TestSuperclassAccuracy: the second level of labels (CIFAR-100's
-// superclasses) is scored where the images have one, as train, baseline
-// and eval -run report it.
-func TestSuperclassAccuracy(t *testing.T) {
-	// Two groups on a line; fine labels alternate within a group, so fine
-	// kNN is poor and superclass kNN perfect.
-	pts := []float32{0, 0.1, 0.2, 0.3, 10, 10.1, 10.2, 10.3}
-	train := &embedding.Embedding{Points: pts, N: 8, Dim: 1, Labels: []int{0, 1, 0, 1, 2, 3, 2, 3}}
-	test := &embedding.Embedding{Points: []float32{0.15, 10.15}, N: 2, Dim: 1, Labels: []int{1, 2}}
-	imgs := &data.Dataset{N: 8, CoarseLabels: []int{0, 0, 0, 0, 1, 1, 1, 1}, CoarseClassNames: []string{"near", "far"}}
-	testImgs := &data.Dataset{N: 2, CoarseLabels: []int{0, 1}, CoarseClassNames: []string{"near", "far"}}
-	acc, err := superclassAccuracy(train, test, imgs, testImgs, 3)
-	if err != nil || acc == nil || *acc != 1 {
-		t.Fatalf("superclass accuracy %v, %v; want 1", acc, err)
-	}
-	if train.Labels[1] != 1 {
-		t.Error("superclassAccuracy changed the fine labels")
-	}
-	if acc, err := superclassAccuracy(train, test, &data.Dataset{}, testImgs, 3); acc != nil || err != nil {
-		t.Errorf("without superclasses: %v, %v; want nil", acc, err)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+	"github.com/gosimcne/gosimcne/tsimcne/runs"
 )
 
 func plotCommand() *command {
@@ -61,7 +61,7 @@ func (o *plotOptions) define(fs *flag.FlagSet) {
 	fs.Var(&o.split, "split", "with -embedding and -dataset: the `split` of its images, train, test or all")
 	fs.StringVar(&o.out, "out", "", "output `folder` (default: the run folder, or the embedding file's folder)")
 	fs.StringVar(&o.title, "title", "", "title of the map (default: data set, number of images, kNN accuracy)")
-	fs.IntVar(&o.outliers, "outliers", 20, "number of outliers to show")
+	fs.IntVar(&o.outliers, "outliers", runs.DefaultOutliers, "number of outliers to show")
 	fs.IntVar(&o.imageSize, "image-size", 0, "side in `pixels` that folder images are resized to (default: the run's, else 32)")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images of a folder that cannot be read (each one is listed on stderr) instead of stopping")
 }
@@ -85,95 +85,103 @@ func runPlot(e *env, args []string) error {
 		return usagef("-outliers must be at least 1")
 	}
 	var (
-		m      *embedding.Embedding
-		images *data.Dataset
-		title  = o.title
-		out    = o.out
-		name   string
+		in  runs.Pictures
+		out string
+		err error
 	)
 	if o.run != "" {
-		train, err := embedding.Load(filepath.Join(o.run, trainEmbedding+".csv"))
-		if err != nil {
-			return fmt.Errorf("%w (is %s a finished run folder?)", err, o.run)
-		}
-		m = train
-		test, err := embedding.Load(filepath.Join(o.run, testEmbedding+".csv"))
-		if err == nil {
-			if m, err = concatMaps(train, test); err != nil {
-				return err
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		spec, err := dataFor(o.run, "", o.dataDir, o.imageSize, o.skipBad)
-		if err == nil {
-			name = spec.Dataset
-			var rd *runData
-			spec.warn = e.stderr
-			if rd, err = loadRunData(spec); err == nil {
-				images, err = rd.Both()
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "warning: no images for the thumbnails: %v\n", err)
-			images = nil
-		}
-		if out == "" {
-			out = o.run
-		}
-		if title == "" {
-			title = runTitle(o.run, name, m.N)
-		}
+		in, out, err = o.runPictures(e)
 	} else {
-		var err error
-		if m, err = embedding.Load(o.emb); err != nil {
-			return err
-		}
-		if o.dataset != "" {
-			spec, err := dataFor("", o.dataset, o.dataDir, o.imageSize, o.skipBad)
-			if err != nil {
-				return err
-			}
-			name = spec.Dataset
-			spec.warn = e.stderr
-			if images, _, err = loadSplit(spec, o.split.v, 0); err != nil {
-				return err
-			}
-			if m.Labels == nil {
-				m.Labels, m.ClassNames = images.Labels, images.ClassNames
-			}
-		}
-		if out == "" {
-			out = filepath.Dir(o.emb)
-		}
-		if title == "" {
-			if name == "" {
-				name = strings.TrimSuffix(filepath.Base(o.emb), filepath.Ext(o.emb))
-			}
-			title = fmt.Sprintf("t-SimCNE map of %s (%d images)", datasetTitle(name), m.N)
-		}
+		in, out, err = o.embeddingPictures(e)
 	}
-	if images != nil && images.N != m.N {
-		fmt.Fprintf(e.stderr, "warning: %d images for %d map points: drawing without images\n", images.N, m.N)
-		images = nil
+	if err != nil {
+		return err
+	}
+	if in.Images != nil && in.Images.N != in.Map.N {
+		fmt.Fprintf(e.stderr, "warning: %d images for %d map points: drawing without images\n", in.Images.N, in.Map.N)
+		in.Images = nil
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	in := pictureInput{Map: m, Images: images, Title: title, Outliers: o.outliers}
-	if o.run != "" {
-		if h, err := tsimcne.ReadHistory(filepath.Join(o.run, historyFile)); err == nil {
-			in.History = h
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(e.stderr, "warning: no history.png: %v\n", err)
-		}
-	}
-	files, err := writePictures(e, out, in)
+	in.Outliers = o.outliers
+	files, err := runs.WritePictures(out, in)
 	if len(files) > 0 {
 		e.printf("Wrote in %s (%s): %s\n", out, formatSeconds(time.Since(t0).Seconds()), strings.Join(describeFiles(files), ", "))
 	}
 	return err
+}
+
+// runPictures returns the pictures of the run folder -run (its train and
+// test maps together, with its images when they load, and its history)
+// and the folder to draw them in.
+func (o *plotOptions) runPictures(e *env) (runs.Pictures, string, error) {
+	m, err := runs.ReadMap(o.run)
+	if err != nil {
+		return runs.Pictures{}, "", fmt.Errorf("%w (is %s a finished run folder?)", err, o.run)
+	}
+	in := runs.Pictures{Map: m, Title: o.title}
+	spec, err := dataFor(o.run, "", o.dataDir, o.imageSize, o.skipBad)
+	if err == nil {
+		var im *runs.Images
+		spec.Warn = e.stderr
+		if im, err = spec.Load(); err == nil {
+			in.Images, err = im.Both()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: no images for the thumbnails: %v\n", withHints(err))
+		in.Images = nil
+	}
+	if in.Title == "" {
+		in.Title = runTitle(o.run, spec.Dataset, m.N)
+	}
+	if h, err := tsimcne.ReadHistory(filepath.Join(o.run, runs.HistoryFile)); err == nil {
+		in.History = h
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(e.stderr, "warning: no history.png: %v\n", err)
+	}
+	out := o.out
+	if out == "" {
+		out = o.run
+	}
+	return in, out, nil
+}
+
+// embeddingPictures returns the pictures of the embedding file -embedding,
+// with the images of -dataset and -split, and the folder to draw them in.
+func (o *plotOptions) embeddingPictures(e *env) (runs.Pictures, string, error) {
+	m, err := embedding.Load(o.emb)
+	if err != nil {
+		return runs.Pictures{}, "", err
+	}
+	in := runs.Pictures{Map: m, Title: o.title}
+	name := strings.TrimSuffix(filepath.Base(o.emb), filepath.Ext(o.emb))
+	if o.dataset != "" {
+		spec, err := dataFor("", o.dataset, o.dataDir, o.imageSize, o.skipBad)
+		if err != nil {
+			return runs.Pictures{}, "", err
+		}
+		name = spec.Dataset
+		spec.Warn = e.stderr
+		var images *data.Dataset
+		if images, _, err = spec.LoadSplit(o.split.v); err != nil {
+			return runs.Pictures{}, "", err
+		}
+		in.Images = images
+		if m.Labels == nil {
+			m.Labels, m.ClassNames = images.Labels, images.ClassNames
+		}
+	}
+	if in.Title == "" {
+		in.Title = runs.MapTitle(name, m.N, nil)
+	}
+	out := o.out
+	if out == "" {
+		out = filepath.Dir(o.emb)
+	}
+	return in, out, nil
 }
 
 // runTitle is the default map title of a run: data set, number of images and
@@ -182,14 +190,9 @@ func runTitle(runDir, dataset string, n int) string {
 	if dataset == "" {
 		dataset = filepath.Base(filepath.Clean(runDir))
 	}
-	title := fmt.Sprintf("t-SimCNE map of %s (%d images)", datasetTitle(dataset), n)
-	var met struct {
-		KNN *struct {
-			MapAccuracy float64 `json:"knn_accuracy_map"`
-		} `json:"knn"`
+	var acc *float64
+	if met, err := runs.ReadMetrics(runDir); err == nil && met.KNN != nil {
+		acc = &met.KNN.MapAccuracy
 	}
-	if b, err := os.ReadFile(filepath.Join(runDir, metricsFile)); err == nil && json.Unmarshal(b, &met) == nil && met.KNN != nil {
-		title += fmt.Sprintf(", kNN accuracy %.3f", met.KNN.MapAccuracy)
-	}
-	return title
+	return runs.MapTitle(dataset, n, acc)
 }

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosimcne/gosimcne/internal/fakedata"
 	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+	"github.com/gosimcne/gosimcne/tsimcne/runs"
 )
 
 // trainOutputs are the files a finished labelled run writes.
@@ -36,8 +38,8 @@ func tinyTrainArgs(dataDir, out string) []string {
 func TestTrainLifecycle(t *testing.T) {
 	root := t.TempDir()
 	images := filepath.Join(root, "shapes")
-	writeImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
-	writeImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
 	out := filepath.Join(root, "run")
 	args := tinyTrainArgs(images, out)
 
@@ -167,7 +169,7 @@ func TestTrainLifecycle(t *testing.T) {
 func TestTrainUnlabelled(t *testing.T) {
 	root := t.TempDir()
 	images := filepath.Join(root, "photos")
-	writeImageFolder(t, images, 0, 32, 16, 3)
+	fakedata.WriteImageFolder(t, images, 0, 32, 16, 3)
 	out := filepath.Join(root, "run")
 	args := append(tinyTrainArgs(images, out), "-epochs", "0,0,1")
 	r := runCmd(t, args...)
@@ -178,7 +180,7 @@ func TestTrainUnlabelled(t *testing.T) {
 		t.Error("embedding_test.npy written for unlabelled images")
 	}
 	met := readMetrics(t, out)
-	if met.KNN != nil || met.Data.Mode != evalNone {
+	if met.KNN != nil || met.Data.Mode != runs.EvalNone {
 		t.Errorf("unlabelled run evaluated: mode %q, knn %+v", met.Data.Mode, met.KNN)
 	}
 	checkEmbeddingFile(t, filepath.Join(out, "embedding_train.csv"), 32, false)
@@ -214,9 +216,9 @@ func TestTrainErrors(t *testing.T) {
 	}
 }
 
-func readMetrics(t *testing.T, dir string) metrics {
+func readMetrics(t *testing.T, dir string) runs.Metrics {
 	t.Helper()
-	var m metrics
+	var m runs.Metrics
 	readJSON(t, filepath.Join(dir, "metrics.json"), &m)
 	return m
 }
@@ -302,8 +304,8 @@ func TestApplyConfigScalesRate(t *testing.T) {
 func TestTrainStage1HistoryOnly(t *testing.T) {
 	root := t.TempDir()
 	images := filepath.Join(root, "shapes")
-	writeImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
-	writeImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
 	out := filepath.Join(root, "run")
 	r := runCmd(t, append(tinyTrainArgs(images, out), "-epochs", "2,0,0")...)
 	r.wantCode(t, exitOK)
@@ -322,8 +324,8 @@ func TestTrainStage1HistoryOnly(t *testing.T) {
 func TestTrainAnnealedAndExport(t *testing.T) {
 	root := t.TempDir()
 	images := filepath.Join(root, "shapes")
-	writeImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
-	writeImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
 	out := filepath.Join(root, "run")
 	r := runCmd(t, append(tinyTrainArgs(images, out), "-schedule", "annealed", "-epochs", "3,0,0",
 		"-map-kernel", "t:0.7", "-exaggeration", "2", "-learn-dof")...)

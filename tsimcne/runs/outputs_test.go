@@ -1,0 +1,177 @@
+package runs
+
+import (
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gosimcne/gosimcne/internal/fakedata"
+	"github.com/gosimcne/gosimcne/tsimcne"
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+)
+
+// labelledRun writes a folder of 3 classes of 8 images (16x16) and loads
+// it in holdout mode: 20 kNN reference and 4 held-out images.
+func labelledRun(t *testing.T) (Info, *Images) {
+	t.Helper()
+	photos := filepath.Join(t.TempDir(), "photos")
+	fakedata.WriteImageFolder(t, photos, 3, 8, 16, 1)
+	info := Info{Preset: tsimcne.PresetQuick, K: 3, Features: true,
+		Data: Data{Dataset: FolderPrefix + photos, ImageSize: 16, Seed: 2}}
+	im, err := info.Data.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Mode != EvalHoldout || im.Train.N != 20 || im.Test.N != 4 {
+		t.Fatalf("mode %s, %d -> %d images", im.Mode, im.Train.N, im.Test.N)
+	}
+	return info, im
+}
+
+// TestEvaluateWriteOutputs evaluates an (untrained) model on a run's
+// images and checks what WriteOutputs writes: the embeddings, holdout.json
+// and metrics.json, which ReadMap and ReadMetrics read back.
+func TestEvaluateWriteOutputs(t *testing.T) {
+	info, im := labelledRun(t)
+	cfg := tsimcne.QuickConfig()
+	cfg.Progress = tsimcne.ProgressOff
+	m, err := tsimcne.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Evaluate(m, im, info.K, info.Features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TrainMap.N != 20 || res.TestMap.N != 4 || res.KNN == nil || res.KNN.NTrain != 20 || res.KNN.NTest != 4 ||
+		res.KNN.K != 3 || res.KNN.FeatureDim == 0 || res.KNNSuperclass != nil {
+		t.Fatalf("Evaluate: maps %d, %d points; knn %+v; superclass %v", res.TrainMap.N, res.TestMap.N, res.KNN, res.KNNSuperclass)
+	}
+
+	dir := t.TempDir()
+	history := []tsimcne.EpochStats{{Stage: 1, Seconds: 2, CheckpointSeconds: 0.5}, {Stage: 1, Epoch: 1, Seconds: 3}}
+	met, err := WriteOutputs(dir, info, im, res, m, history, Timing{DataSeconds: 1, TrainSeconds: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if met.Timing.TrainSecondsAllSessions != 5.5 || met.Timing.DataSeconds != 1 || met.Preset != tsimcne.PresetQuick ||
+		met.Data.NFit != 24 || met.Data.NTrain != 20 || met.Data.NTest != 4 || met.Data.Mode != EvalHoldout || met.Machine.NumCPU < 1 {
+		t.Errorf("metrics %+v", met)
+	}
+	back, err := ReadMetrics(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.KNN == nil || back.KNN.MapAccuracy != res.KNN.MapAccuracy || len(back.History) != 2 || back.Data.Spec.Seed != 2 ||
+		back.Config.Backbone != cfg.Backbone {
+		t.Errorf("metrics.json read back: %+v", back)
+	}
+
+	var h struct {
+		Seed         uint64 `json:"seed"`
+		TrainIndices []int  `json:"train_indices"`
+		TestIndices  []int  `json:"test_indices"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, HoldoutFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	if h.Seed != 2 || !slices.Equal(h.TrainIndices, im.TrainIdx) || !slices.Equal(h.TestIndices, im.TestIdx) {
+		t.Errorf("holdout.json %+v, want the indices of the images", h)
+	}
+
+	want, err := res.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadMap(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.N != 24 || !slices.Equal(got.Points, want.Points) || !slices.Equal(got.Labels, want.Labels) {
+		t.Errorf("ReadMap: %d points, want the %d of Result.Map", got.N, want.N)
+	}
+	for _, n := range []string{TrainEmbedding, TestEmbedding} {
+		for _, ext := range []string{".npy", ".csv"} {
+			if st, err := os.Stat(filepath.Join(dir, n+ext)); err != nil || st.Mode().Perm() != 0o644 {
+				t.Errorf("%s%s: %v (mode %v), want readable by all", n, ext, err, st.Mode())
+			}
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, TestEmbedding+".csv")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadMap(dir); err != nil || got.N != 20 {
+		t.Errorf("ReadMap without a test map: %v", err)
+	}
+}
+
+// TestRunPictures draws the pictures of a run from a 2-D map of its images,
+// and the history alone for a map of more dimensions.
+func TestRunPictures(t *testing.T) {
+	info, im := labelledRun(t)
+	flat := func(n int, labels []int, dim int) *embedding.Embedding {
+		e := &embedding.Embedding{N: n, Dim: dim, Labels: labels, ClassNames: im.Fit.ClassNames}
+		for i := range n * dim {
+			e.Points = append(e.Points, float32(labels[i/dim]*10+i%7))
+		}
+		return e
+	}
+	res := &Result{TrainMap: flat(20, im.Train.Labels, 2), TestMap: flat(4, im.Test.Labels, 2),
+		KNN: &tsimcne.Evaluation{MapAccuracy: 0.5}}
+	history := []tsimcne.EpochStats{{Stage: 1, Epoch: 0, Loss: 6, LearningRate: 0.1, Steps: 1}, {Stage: 1, Epoch: 1, Loss: 5, LearningRate: 0.1, Steps: 1}}
+	in, err := RunPictures(info.Data.Dataset, im, res, history)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Map.N != 24 || in.Images.N != 24 || !strings.HasSuffix(in.Title, "(24 images), kNN accuracy 0.500") || len(in.History) != 2 {
+		t.Fatalf("pictures of the run: %d points, %v images, title %q", in.Map.N, in.Images != nil, in.Title)
+	}
+	dir := t.TempDir()
+	files, err := WritePictures(dir, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+	}
+	wantNames := []string{HistoryPNG, MapPNG, MapSVG, ThumbnailsPNG, OutliersPNG, OutliersMapPNG, MapHTML}
+	if !slices.Equal(names, wantNames) {
+		t.Errorf("wrote %v, want %v", names, wantNames)
+	}
+	f, err := os.Open(filepath.Join(dir, ThumbnailsPNG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if img, err := png.Decode(f); err != nil || img.Bounds().Dx() < 200 {
+		t.Errorf("thumbnails.png: %v", err)
+	}
+
+	res.TrainMap, res.TestMap = flat(20, im.Train.Labels, 3), flat(4, im.Test.Labels, 3)
+	if in, err = RunPictures(info.Data.Dataset, im, res, history); err != nil || in.Map != nil || len(in.History) != 2 {
+		t.Fatalf("3-D map: %+v, %v; want the history alone", in, err)
+	}
+	dir = t.TempDir()
+	if files, err := WritePictures(dir, in); err != nil || len(files) != 1 || filepath.Base(files[0]) != HistoryPNG {
+		t.Errorf("3-D map: wrote %v, %v; want history.png alone", files, err)
+	}
+}
+
+func TestMapTitle(t *testing.T) {
+	acc := 0.8766
+	if got := MapTitle(CIFAR10, 60000, &acc); got != "t-SimCNE map of CIFAR-10 (60000 images), kNN accuracy 0.877" {
+		t.Errorf("MapTitle = %q", got)
+	}
+	if got := MapTitle(FolderPrefix+"/x/photos", 3, nil); got != "t-SimCNE map of photos (3 images)" {
+		t.Errorf("MapTitle = %q", got)
+	}
+}

@@ -1,0 +1,196 @@
+package runs
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/gosimcne/gosimcne/plots"
+	"github.com/gosimcne/gosimcne/tsimcne"
+	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+)
+
+// Picture files of a run folder (WritePictures).
+const (
+	// MapPNG and MapSVG are the map, coloured by class.
+	MapPNG = "map.png"
+	MapSVG = "map.svg"
+	// ThumbnailsPNG is the map drawn with thumbnails of the images.
+	ThumbnailsPNG = "thumbnails.png"
+	// OutliersPNG is a gallery of the outliers' images, OutliersMapPNG the
+	// map with the outliers marked.
+	OutliersPNG    = "outliers.png"
+	OutliersMapPNG = "outliers_map.png"
+	// MapHTML is the interactive map (pan, zoom, hover thumbnails).
+	MapHTML = "map.html"
+	// HistoryPNG is the training curves: loss and learning rate per epoch.
+	HistoryPNG = "history.png"
+)
+
+// DefaultOutliers is the number of outliers the pictures show when
+// Pictures.Outliers is 0.
+const DefaultOutliers = 20
+
+// Pictures is what the pictures of a run show.
+type Pictures struct {
+	// Map is the 2-D embedding, with labels and class names if any; nil
+	// draws the history alone.
+	Map *embedding.Embedding
+	// Images are the map's images in the same order, or nil (then no
+	// thumbnails and no outlier gallery).
+	Images *data.Dataset
+	// Title heads the map.
+	Title string
+	// Outliers is how many outliers to show (0: DefaultOutliers).
+	Outliers int
+	// History is the run's per-epoch history, drawn as history.png when
+	// not empty.
+	History []tsimcne.EpochStats
+}
+
+// MapTitle is the title of the map of n images of dataset, with its kNN
+// accuracy when accuracy is not nil.
+func MapTitle(dataset string, n int, accuracy *float64) string {
+	title := fmt.Sprintf("t-SimCNE map of %s (%d images)", Title(dataset), n)
+	if accuracy != nil {
+		title += fmt.Sprintf(", kNN accuracy %.3f", *accuracy)
+	}
+	return title
+}
+
+// RunPictures returns the pictures of a trained run: the map of the train
+// and test images together (Result.Map, Images.Both), titled with the data
+// set and the kNN accuracy, and the history. When the map is not 2-D
+// (stages 2 and 3 were not trained) there are no map pictures: only the
+// history.
+func RunPictures(dataset string, im *Images, r *Result, history []tsimcne.EpochStats) (Pictures, error) {
+	if r.TrainMap.Dim != 2 {
+		return Pictures{History: history}, nil
+	}
+	m, err := r.Map()
+	if err != nil {
+		return Pictures{}, err
+	}
+	images, err := im.Both()
+	if err != nil {
+		return Pictures{}, err
+	}
+	var acc *float64
+	if r.KNN != nil {
+		acc = &r.KNN.MapAccuracy
+	}
+	return Pictures{Map: m, Images: images, Title: MapTitle(dataset, m.N, acc), History: history}, nil
+}
+
+// WritePictures draws history.png (given a history), map.png, map.svg,
+// thumbnails.png, outliers.png, outliers_map.png and map.html (given a map;
+// thumbnails.png and outliers.png given images too) into dir and returns
+// the files written, also when it fails part way.
+func WritePictures(dir string, in Pictures) ([]string, error) {
+	var written []string
+	save := func(name string, save func(string) error) error {
+		p := filepath.Join(dir, name)
+		if err := save(p); err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		written = append(written, p)
+		return nil
+	}
+	if len(in.History) > 0 {
+		fig, err := plots.History(in.History, plots.Size(800, 500))
+		if err != nil {
+			return written, fmt.Errorf("drawing the training history: %w", err)
+		}
+		if err := save(HistoryPNG, fig.Save); err != nil {
+			return written, err
+		}
+	}
+	m := in.Map
+	if m == nil {
+		return written, nil
+	}
+	if m.Dim != 2 {
+		return nil, fmt.Errorf("the map is %d-D; pictures need a 2-D map (train stages 2 and 3)", m.Dim)
+	}
+	if m.N < 2 {
+		return nil, fmt.Errorf("the map has %d points; pictures need at least 2", m.N)
+	}
+	if in.Images != nil && in.Images.N != m.N {
+		return nil, fmt.Errorf("%d images for %d map points", in.Images.N, m.N)
+	}
+	var common []plots.Option
+	if in.Images != nil && in.Images.CoarseLabels != nil && m.Labels != nil {
+		// CIFAR-100: shades of the 20 superclass colours.
+		common = append(common, plots.Superclasses(in.Images.CoarseLabels, in.Images.CoarseClassNames))
+	}
+	with := func(extra ...plots.Option) []plots.Option { return append(slices.Clip(common), extra...) }
+	if err := drawMaps(in, with, save); err != nil {
+		return written, err
+	}
+	return written, nil
+}
+
+// drawMaps draws the map pictures of WritePictures: with adds the options
+// common to all, save saves a picture under a name.
+func drawMaps(in Pictures, with func(...plots.Option) []plots.Option, save func(string, func(string) error) error) error {
+	xy, labels, names := in.Map.Points, in.Map.Labels, in.Map.ClassNames
+	fig, err := plots.Map(xy, labels, names, with(plots.Title(in.Title), plots.Size(800, 600))...)
+	if err != nil {
+		return fmt.Errorf("drawing the map: %w", err)
+	}
+	if err := save(MapPNG, fig.Save); err != nil {
+		return err
+	}
+	if err := save(MapSVG, fig.Save); err != nil {
+		return err
+	}
+	if in.Images != nil {
+		th, err := plots.Thumbnails(xy, labels, names, with(plots.Images(in.Images),
+			plots.Title(in.Title+": thumbnails"), plots.Size(900, 760), plots.Grid(22))...)
+		if err != nil {
+			return fmt.Errorf("drawing the thumbnails: %w", err)
+		}
+		if err := save(ThumbnailsPNG, th.Save); err != nil {
+			return err
+		}
+	}
+	top := in.Outliers
+	if top <= 0 {
+		top = DefaultOutliers
+	}
+	outliers, err := plots.FindOutliers(xy, labels, plots.TopN(min(top, in.Map.N)))
+	if err != nil {
+		return fmt.Errorf("finding outliers: %w", err)
+	}
+	if in.Images != nil {
+		g, err := plots.OutlierGallery(outliers, names, with(plots.Images(in.Images), plots.Size(800, 0))...)
+		if err != nil {
+			return fmt.Errorf("drawing the outliers: %w", err)
+		}
+		if err := save(OutliersPNG, g.Save); err != nil {
+			return err
+		}
+	}
+	what := "label disagreement with map neighbours"
+	if labels == nil {
+		what = "relative distance to map neighbours"
+	}
+	om, err := plots.Map(xy, labels, names, with(plots.HighlightOutliers(outliers),
+		plots.Title(fmt.Sprintf("Top %d outliers on the map (%s)", len(outliers), what)), plots.Size(800, 600))...)
+	if err != nil {
+		return fmt.Errorf("drawing the outliers map: %w", err)
+	}
+	if err := save(OutliersMapPNG, om.Save); err != nil {
+		return err
+	}
+	pageOpts := with(plots.Title(in.Title), plots.HighlightOutliers(outliers))
+	if in.Images != nil {
+		pageOpts = append(pageOpts, plots.Images(in.Images))
+	}
+	page, err := plots.Interactive(xy, labels, names, pageOpts...)
+	if err != nil {
+		return fmt.Errorf("making the interactive page: %w", err)
+	}
+	return save(MapHTML, page.Save)
+}
