@@ -210,8 +210,22 @@ func pickPoints(e *embedding.Embedding, idx []int) *embedding.Embedding {
 	return out
 }
 
-// loadLabelled reads an embedding and, if labelsPath is set, its labels.
+// loadLabelled reads an embedding and, if labelsPath is set, its labels;
+// an embedding without labels is an error.
 func loadLabelled(path, labelsPath string) (*embedding.Embedding, error) {
+	e, err := loadPoints(path, labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	if e.Labels == nil {
+		return nil, fmt.Errorf("%s has no labels: use a .csv with a label column, or pass a labels file", path)
+	}
+	return e, nil
+}
+
+// loadPoints reads an embedding (.npy or .csv) and, if labelsPath is set,
+// its labels from there.
+func loadPoints(path, labelsPath string) (*embedding.Embedding, error) {
 	e, err := embedding.Load(path)
 	if err != nil {
 		return nil, err
@@ -225,9 +239,6 @@ func loadLabelled(path, labelsPath string) (*embedding.Embedding, error) {
 			return nil, fmt.Errorf("%s has %d labels for the %d points of %s", labelsPath, len(labels), e.N, path)
 		}
 		e.Labels, e.ClassNames = labels, names
-	}
-	if e.Labels == nil {
-		return nil, fmt.Errorf("%s has no labels: use a .csv with a label column, or pass a labels file", path)
 	}
 	return e, nil
 }

@@ -88,7 +88,7 @@ type command struct {
 // commands returns the subcommands by name.
 func commands() map[string]*command {
 	cmds := []*command{downloadCommand(), trainCommand(), embedCommand(), exportCommand(), evalCommand(),
-		plotCommand(), baselineCommand(), backendsCommand()}
+		plotCommand(), baselineCommand(), tsneCommand(), backendsCommand()}
 	m := make(map[string]*command, len(cmds))
 	for _, c := range cmds {
 		m[c.name] = c
@@ -97,7 +97,7 @@ func commands() map[string]*command {
 }
 
 // commandOrder is the order of the command list in the usage text.
-var commandOrder = []string{"download", "train", "embed", "eval", "plot", "baseline", "backends"}
+var commandOrder = []string{"download", "train", "embed", "eval", "plot", "baseline", "tsne", "backends"}
 
 // run is main without os.Exit: it runs the command line args (without the
 // program name) and returns the exit code.

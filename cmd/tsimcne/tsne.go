@@ -1,0 +1,148 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/gosimcne/gosimcne/tsimcne/data"
+	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+	"github.com/gosimcne/gosimcne/tsimcne/knn"
+	"github.com/gosimcne/gosimcne/tsimcne/runs"
+	"github.com/gosimcne/gosimcne/tsimcne/tsne"
+)
+
+func tsneCommand() *command {
+	return &command{
+		name:     "tsne",
+		synopsis: "t-SNE map of any embedding, feature file or raw pixels (the paper's comparison)",
+		usage:    "tsimcne tsne (-embedding FILE [-labels FILE] | -dataset NAME [-split all]) -out FILE.npy|FILE.csv",
+		help: `Computes a 2-D t-SNE map (tsimcne/tsne: perplexity-calibrated affinities on
+exact nearest neighbours after PCA to 50 dimensions, early exaggeration, FIt-SNE's
+FFT-interpolated repulsion, PCA initialisation, learning rate max(200, N/12))
+of the points of -embedding (.npy or .csv, e.g. the backbone features written by
+"embed -features"), or of the raw pixels of -dataset's images, and writes it to
+-out (.npy, or .csv with the labels). Where the points have labels, it prints
+the map's kNN accuracy with a stratified hold-out (-holdout, default
+min(10000, N/6); seed -seed), the protocol of "eval -holdout", so that it
+compares with a t-SimCNE run's map.`,
+		examples: `  tsimcne embed -run runs/cifar10-cpu -split all -features -out all.csv
+  tsimcne tsne -embedding all_features.csv -out tsne_features.csv
+  tsimcne tsne -dataset cifar10 -split all -out tsne_pixels.csv`,
+		flags: func(fs *flag.FlagSet) { new(tsneOptions).define(fs) },
+		run:   runTSNE,
+	}
+}
+
+type tsneOptions struct {
+	emb        string
+	labels     string
+	dataset    string
+	dataDir    string
+	split      splitValue
+	out        string
+	perplexity float64
+	iterations int
+	seed       uint64
+	k          int
+	holdout    int
+}
+
+func (o *tsneOptions) define(fs *flag.FlagSet) {
+	d := tsne.DefaultConfig()
+	o.split.v = data.All
+	fs.StringVar(&o.emb, "embedding", "", "points to map: a `file` (.npy, or .csv with labels), e.g. features from `tsimcne embed -features`")
+	fs.StringVar(&o.labels, "labels", "", "labels `file` for -embedding (.npy integers, or text with one label per line)")
+	fs.StringVar(&o.dataset, "dataset", "", datasetHelp+": map the raw pixels of its images instead")
+	fs.StringVar(&o.dataDir, "data", "", "data `folder` for -dataset (default $TSIMCNE_DATA, else the user cache folder)")
+	fs.Var(&o.split, "split", "with -dataset: which images, a `split`: train, test or all")
+	fs.StringVar(&o.out, "out", "", "output `file`, .npy or .csv")
+	fs.Float64Var(&o.perplexity, "perplexity", d.Perplexity, "t-SNE `perplexity` (lowered for small data sets)")
+	fs.IntVar(&o.iterations, "iterations", d.Iterations, "`iterations` after the early exaggeration phase")
+	fs.Uint64Var(&o.seed, "seed", 1, "random `seed` of t-SNE and of the hold-out split")
+	fs.IntVar(&o.k, "k", knn.DefaultK, "neighbours for the kNN accuracy")
+	fs.IntVar(&o.holdout, "holdout", 0, "points held out for the kNN accuracy (default min(10000, N/6))")
+}
+
+func runTSNE(e *env, args []string) error {
+	var o tsneOptions
+	fset := flag.NewFlagSet("tsne", flag.ContinueOnError)
+	o.define(fset)
+	if err := parseFlags(fset, e, args); err != nil {
+		return err
+	}
+	switch {
+	case (o.emb == "") == (o.dataset == ""):
+		return usagef("give either -embedding or -dataset")
+	case o.labels != "" && o.emb == "":
+		return usagef("-labels goes with -embedding")
+	case o.out == "":
+		return usagef("-out is required")
+	case o.perplexity <= 0:
+		return usagef("-perplexity must be positive")
+	case o.iterations < 1 || o.k < 1 || o.holdout < 0:
+		return usagef("-iterations and -k must be at least 1, -holdout >= 0")
+	}
+	if ext := strings.ToLower(filepath.Ext(o.out)); ext != ".npy" && ext != ".csv" {
+		return usagef("-out %s: the name must end in .npy or .csv", o.out)
+	}
+	in, name, err := o.points(e)
+	if err != nil {
+		return err
+	}
+	e.printf("t-SNE of %s: %d points, %d-D\n", name, in.N, in.Dim)
+	res, err := tsne.EmbedContext(e.ctx, in.Points, in.N, in.Dim,
+		tsne.WithPerplexity(o.perplexity), tsne.WithIterations(o.iterations), tsne.WithSeed(o.seed))
+	if err != nil {
+		return err
+	}
+	for _, n := range res.Notes {
+		e.printf("note: %s\n", n)
+	}
+	t := res.Times
+	e.printf("Mapped in %s (PCA %s, neighbours %s, affinities %s, %d iterations %s); KL divergence %.3f\n",
+		formatSeconds(t.Total.Seconds()), formatSeconds(t.PCA.Seconds()), formatSeconds(t.Neighbors.Seconds()),
+		formatSeconds(t.Affinities.Seconds()), res.Iterations, formatSeconds(t.Optimize.Seconds()), res.KL)
+	out := &embedding.Embedding{Points: res.Embedding, N: res.N, Dim: 2, Labels: in.Labels, ClassNames: in.ClassNames}
+	if err := out.Save(o.out); err != nil {
+		return err
+	}
+	e.printf("Wrote %s\n", o.out)
+	if out.Labels == nil {
+		return nil
+	}
+	n, err := runs.HoldoutSize(o.holdout, out.N, "points")
+	if err != nil {
+		return withHints(err)
+	}
+	acc, err := knn.HoldOutAccuracy(out.Points, out.Labels, 2, n, o.seed, knn.WithK(o.k))
+	if err != nil {
+		return err
+	}
+	e.printf("kNN accuracy of the t-SNE map (k=%d, %d held out, seed %d): %.4f\n", o.k, n, o.seed, acc.Accuracy)
+	return nil
+}
+
+// points returns the points to map and a name for them: the file's, or the
+// data set's pixels scaled to [0, 1].
+func (o *tsneOptions) points(e *env) (*embedding.Embedding, string, error) {
+	if o.emb != "" {
+		p, err := loadPoints(o.emb, o.labels)
+		return p, o.emb, err
+	}
+	spec, err := dataFor("", o.dataset, o.dataDir, 0, false)
+	if err != nil {
+		return nil, "", err
+	}
+	spec.Warn = e.stderr
+	ds, notes, err := spec.LoadSplit(o.split.v)
+	if err != nil {
+		return nil, "", withHints(err)
+	}
+	for _, n := range notes {
+		e.printf("note: %s\n", n)
+	}
+	return &embedding.Embedding{Points: pixels(ds), N: ds.N, Dim: ds.ImageSize(), Labels: ds.Labels, ClassNames: ds.ClassNames},
+		fmt.Sprintf("the pixels of %s", ds.Name), nil
+}
