@@ -351,6 +351,12 @@ func loadCIFAR10(d Data, split data.Split, batches int) (*data.Dataset, []string
 	if err != nil {
 		return nil, nil, err
 	}
+	full := len(data.CIFAR10TrainFiles)*btoi(split != data.Test) + btoi(split != data.Train)
+	if len(paths) == full {
+		// Every official file of the split: say "cifar10/all" rather than
+		// the six file names.
+		ds.Name = "cifar10/" + split.String()
+	}
 	// Any whole number of records is read (tests and hand-made subsets use
 	// small files), but an official file holds 10 000: say so otherwise.
 	for _, p := range paths {
@@ -506,4 +512,12 @@ func loadHoldoutMode(d Data) (*Images, error) {
 	im.Notes = append(im.Notes, fmt.Sprintf("kNN evaluation: %d of the %d images held out (stratified, seed %d); training uses all %d",
 		n, all.N, d.Seed, all.N))
 	return im, nil
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

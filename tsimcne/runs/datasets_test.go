@@ -88,6 +88,20 @@ func TestLoadCIFARPartial(t *testing.T) {
 	if im.Fit.N != 120 || im.Train.N != 100 || im.Test.N != 20 {
 		t.Errorf("hold-out of all batches present: %d = %d + %d, want 120 = 100 + 20", im.Fit.N, im.Train.N, im.Test.N)
 	}
+	if !strings.Contains(im.Fit.Name, "data_batch_1+data_batch_3+test_batch") {
+		t.Errorf("partial batches named %q, want the files", im.Fit.Name)
+	}
+	// With every official file the name is the split's.
+	for _, b := range []string{"data_batch_2.bin", "data_batch_4.bin", "data_batch_5.bin"} {
+		fakedata.WriteCIFAR10(t, filepath.Join(folder, b), 6, 3, 4)
+	}
+	all, err := Data{Dataset: CIFAR10, DataDir: root, Eval: EvalHoldout, Seed: 1}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Fit.Name != "cifar10/all" || all.Fit.N != 138 {
+		t.Errorf("all six files: %q, %d images; want cifar10/all, 138", all.Fit.Name, all.Fit.N)
+	}
 	notes := strings.Join(im.Notes, "\n")
 	for _, want := range []string{"data_batch_1.bin, data_batch_3.bin present", "data_batch_1.bin holds 60 images, the official file 10000", "20 of the 120 images held out"} {
 		if !strings.Contains(notes, want) {
