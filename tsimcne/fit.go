@@ -268,14 +268,25 @@ func (s *stageRun) announce(pos Position) {
 	if pos.Epoch > 0 || pos.Batch > 0 {
 		from = fmt.Sprintf(" (resuming at epoch %d, batch %d)", pos.Epoch+1, pos.Batch)
 	}
-	nb := s.stream.batchesPerEpoch
+	size := fmt.Sprintf("%s of %s of %d images", count(s.sched.Epochs, "epoch"), count(s.stream.batchesPerEpoch, "batch"), c.BatchSize)
 	if s.annealed {
-		m.printf("Annealed schedule: output width %d -> %d over %d epochs of %d batches of %d images, lr %.4g%s\n",
-			c.PretrainDim, c.OutDim, s.sched.Epochs, nb, c.BatchSize, s.sched.PeakLR, from)
+		m.printf("Annealed schedule: output width %d -> %d over %s, lr %.4g%s\n",
+			c.PretrainDim, c.OutDim, size, s.sched.PeakLR, from)
 	} else {
-		m.printf("Stage %d/3 (%s): %d-D output, %d epochs of %d batches of %d images, lr %.4g%s\n",
-			s.stage, stageNames[s.stage-1], s.outDim, s.sched.Epochs, nb, c.BatchSize, s.sched.PeakLR, from)
+		m.printf("Stage %d/3 (%s): %d-D output, %s, lr %.4g%s\n",
+			s.stage, stageNames[s.stage-1], s.outDim, size, s.sched.PeakLR, from)
 	}
+}
+
+// count returns "1 epoch", "2 epochs", "1 batch", "3 batches".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "ch") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // attachProgressBar shows GoMLX's progress bar in ProgressBar mode.

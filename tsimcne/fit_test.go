@@ -400,3 +400,15 @@ func TestSameSeedSameMap(t *testing.T) {
 		t.Error("seeds 7 and 8 gave the same map")
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		noun string
+		want string
+	}{{1, "epoch", "1 epoch"}, {2, "epoch", "2 epochs"}, {1, "batch", "1 batch"}, {157, "batch", "157 batches"}, {0, "epoch", "0 epochs"}} {
+		if got := count(tc.n, tc.noun); got != tc.want {
+			t.Errorf("count(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
+		}
+	}
+}
