@@ -280,13 +280,14 @@ func (s *stageRun) announce(pos Position) {
 
 // count returns "1 epoch", "2 epochs", "1 batch", "3 batches".
 func count(n int, noun string) string {
+	plural := map[string]string{"batch": "batches"}[noun]
+	if plural == "" {
+		plural = noun + "s"
+	}
 	if n == 1 {
 		return "1 " + noun
 	}
-	if strings.HasSuffix(noun, "ch") {
-		return fmt.Sprintf("%d %ses", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return fmt.Sprintf("%d %s", n, plural)
 }
 
 // attachProgressBar shows GoMLX's progress bar in ProgressBar mode.
