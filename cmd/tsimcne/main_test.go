@@ -72,7 +72,7 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"plot", "-run", "r", "-dataset", "cifar10"}, "-run uses the run's images"},
 		{[]string{"baseline", "-k", "0"}, "-k must be at least 1"},
 		{[]string{"download", "-dataset", "imagenet"}, "want one of"},
-		{[]string{"tsne", "-out", "x.csv"}, "give either -embedding or -dataset"},
+		{[]string{"tsne", "-out", "x.csv"}, "give one of -run, -embedding and -dataset"},
 		{[]string{"tsne", "-embedding", "a.csv", "-out", "x.txt"}, ".npy or .csv"},
 		{[]string{"tsne", "-embedding", "a.csv", "-out", "x.csv", "-perplexity", "0"}, "-perplexity must be positive"},
 	}

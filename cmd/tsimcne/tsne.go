@@ -17,17 +17,21 @@ func tsneCommand() *command {
 	return &command{
 		name:     "tsne",
 		synopsis: "t-SNE map of any embedding, feature file or raw pixels (the paper's comparison)",
-		usage:    "tsimcne tsne (-embedding FILE [-labels FILE] | -dataset NAME [-split all]) -out FILE.npy|FILE.csv",
+		usage:    "tsimcne tsne (-run DIR | -embedding FILE [-labels FILE] | -dataset NAME [-split all]) -out FILE.npy|FILE.csv",
 		help: `Computes a 2-D t-SNE map (tsimcne/tsne: perplexity-calibrated affinities on
 exact nearest neighbours after PCA to 50 dimensions, early exaggeration, FIt-SNE's
 FFT-interpolated repulsion, PCA initialisation, learning rate max(200, N/12))
-of the points of -embedding (.npy or .csv, e.g. the backbone features written by
-"embed -features"), or of the raw pixels of -dataset's images, and writes it to
--out (.npy, or .csv with the labels). Where the points have labels, it prints
-the map's kNN accuracy with a stratified hold-out (-holdout, default
-min(10000, N/6); seed -seed), the protocol of "eval -holdout", so that it
-compares with a t-SimCNE run's map.`,
-		examples: `  tsimcne embed -run runs/cifar10-cpu -split all -features -out all.csv
+of the backbone features of a trained run's images (-run: the run's kNN
+reference images followed by its query images, the order of its
+embedding_train and embedding_test files, scored with the run's own split),
+of the points of -embedding (.npy or .csv, e.g. the backbone features written
+by "embed -features"), or of the raw pixels of -dataset's images, and writes
+it to -out (.npy, or .csv with the labels). Where the points have labels, it
+prints the map's kNN accuracy: with -run by the run's split, else with a
+stratified hold-out (-holdout, default min(10000, N/6); seed -seed), the
+protocol of "eval -holdout", so that it compares with a t-SimCNE run's map.`,
+		examples: `  tsimcne tsne -run runs/cifar10-cpu -out tsne_features.csv
+  tsimcne embed -run runs/cifar10-cpu -split all -features -out all.csv
   tsimcne tsne -embedding all_features.csv -out tsne_features.csv
   tsimcne tsne -dataset cifar10 -split all -out tsne_pixels.csv`,
 		flags: func(fs *flag.FlagSet) { new(tsneOptions).define(fs) },
@@ -36,6 +40,7 @@ compares with a t-SimCNE run's map.`,
 }
 
 type tsneOptions struct {
+	run        string
 	emb        string
 	labels     string
 	dataset    string
@@ -52,6 +57,7 @@ type tsneOptions struct {
 func (o *tsneOptions) define(fs *flag.FlagSet) {
 	d := tsne.DefaultConfig()
 	o.split.v = data.All
+	fs.StringVar(&o.run, "run", "", "trained run `folder` (train's -out): map the backbone features of its images, scored by its kNN split")
 	fs.StringVar(&o.emb, "embedding", "", "points to map: a `file` (.npy, or .csv with labels), e.g. features from `tsimcne embed -features`")
 	fs.StringVar(&o.labels, "labels", "", "labels `file` for -embedding (.npy integers, or text with one label per line)")
 	fs.StringVar(&o.dataset, "dataset", "", datasetHelp+": map the raw pixels of its images instead")
@@ -73,8 +79,8 @@ func runTSNE(e *env, args []string) error {
 		return err
 	}
 	switch {
-	case (o.emb == "") == (o.dataset == ""):
-		return usagef("give either -embedding or -dataset")
+	case btoi(o.run != "")+btoi(o.emb != "")+btoi(o.dataset != "") != 1:
+		return usagef("give one of -run, -embedding and -dataset")
 	case o.labels != "" && o.emb == "":
 		return usagef("-labels goes with -embedding")
 	case o.out == "":
@@ -87,7 +93,7 @@ func runTSNE(e *env, args []string) error {
 	if ext := strings.ToLower(filepath.Ext(o.out)); ext != ".npy" && ext != ".csv" {
 		return usagef("-out %s: the name must end in .npy or .csv", o.out)
 	}
-	in, name, err := o.points(e)
+	in, name, nRef, err := o.points(e)
 	if err != nil {
 		return err
 	}
@@ -112,6 +118,17 @@ func runTSNE(e *env, args []string) error {
 	if out.Labels == nil {
 		return nil
 	}
+	if nRef > 0 { // the run's split: reference points first, then queries
+		if nRef == out.N {
+			return nil // nothing held out (unlabelled test images)
+		}
+		acc, err := knn.Accuracy(out.Points[:2*nRef], out.Labels[:nRef], out.Points[2*nRef:], out.Labels[nRef:], 2, knn.WithK(o.k))
+		if err != nil {
+			return err
+		}
+		e.printf("kNN accuracy of the t-SNE map (k=%d, the run's split, %d -> %d): %.4f\n", o.k, nRef, out.N-nRef, acc.Accuracy)
+		return nil
+	}
 	n, err := runs.HoldoutSize(o.holdout, out.N, "points")
 	if err != nil {
 		return withHints(err)
@@ -124,25 +141,66 @@ func runTSNE(e *env, args []string) error {
 	return nil
 }
 
-// points returns the points to map and a name for them: the file's, or the
-// data set's pixels scaled to [0, 1].
-func (o *tsneOptions) points(e *env) (*embedding.Embedding, string, error) {
-	if o.emb != "" {
+// points returns the points to map, a name for them, and for -run the
+// number of kNN reference points (the first ones; 0 otherwise): a run's
+// backbone features, the file's points, or the data set's pixels scaled to
+// [0, 1].
+func (o *tsneOptions) points(e *env) (*embedding.Embedding, string, int, error) {
+	switch {
+	case o.run != "":
+		return o.runFeatures(e)
+	case o.emb != "":
 		p, err := loadPoints(o.emb, o.labels)
-		return p, o.emb, err
+		return p, o.emb, 0, err
 	}
 	spec, err := dataFor("", o.dataset, o.dataDir, 0, false)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	spec.Warn = e.stderr
 	ds, notes, err := spec.LoadSplit(o.split.v)
 	if err != nil {
-		return nil, "", withHints(err)
+		return nil, "", 0, withHints(err)
 	}
 	for _, n := range notes {
 		e.printf("note: %s\n", n)
 	}
 	return &embedding.Embedding{Points: pixels(ds), N: ds.N, Dim: ds.ImageSize(), Labels: ds.Labels, ClassNames: ds.ClassNames},
-		fmt.Sprintf("the pixels of %s", ds.Name), nil
+		fmt.Sprintf("the pixels of %s", ds.Name), 0, nil
+}
+
+// runFeatures embeds the backbone features of a run's images: its kNN
+// reference images, then its query images.
+func (o *tsneOptions) runFeatures(e *env) (*embedding.Embedding, string, int, error) {
+	m, err := loadModel(e, o.run)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	spec, err := dataFor(o.run, "", o.dataDir, 0, false)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	spec.Warn = e.stderr
+	im, err := spec.Load()
+	if err != nil {
+		return nil, "", 0, withHints(err)
+	}
+	both, err := im.Both()
+	if err != nil {
+		return nil, "", 0, err
+	}
+	e.printf("Embedding the %d images of %s...\n", both.N, o.run)
+	_, feats, err := m.TransformWithFeatures(both)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return feats, fmt.Sprintf("the backbone features of %s", o.run), im.Train.N, nil
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -54,3 +54,27 @@ func TestTSNECommand(t *testing.T) {
 		t.Errorf("pixels: stdout:\n%s", res.stdout)
 	}
 }
+
+// TestTSNEOfARun: -run maps the backbone features of a run's images, its
+// reference images first, and scores them by the run's own split.
+func TestTSNEOfARun(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "shapes")
+	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	run := filepath.Join(root, "run")
+	runCmd(t, append(tinyTrainArgs(images, run), "-pictures=false")...).wantCode(t, exitOK)
+	dst := filepath.Join(root, "tsne.csv")
+	res := runCmd(t, "tsne", "-run", run, "-out", dst, "-k", "5")
+	res.wantCode(t, exitOK)
+	if !strings.Contains(res.stdout, "kNN accuracy of the t-SNE map (k=5, the run's split, 48 -> 24)") {
+		t.Errorf("stdout:\n%s", res.stdout)
+	}
+	out, err := embedding.Load(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.N != 72 || out.Labels == nil {
+		t.Fatalf("map of %d points, labels %v", out.N, out.Labels != nil)
+	}
+}
