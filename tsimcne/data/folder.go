@@ -128,16 +128,9 @@ func WithMaxPixels(n int) FolderOption { return func(c *folderConfig) { c.maxPix
 // An image that cannot be decoded fails the load with an error naming the
 // file, unless SkipBadFiles is given. Images are decoded on all cores.
 func LoadImageFolder(dir string, opts ...FolderOption) (*Dataset, error) {
-	cfg := folderConfig{size: 32, interp: draw.CatmullRom, warnings: os.Stderr, maxPixels: 64 << 20,
-		background: color.RGBA{A: 255}}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.size <= 0 {
-		return nil, fmt.Errorf("data: LoadImageFolder(%s): image size %d must be positive", dir, cfg.size)
-	}
-	if cfg.fit != CenterCrop && cfg.fit != Pad {
-		return nil, fmt.Errorf("data: LoadImageFolder(%s): unknown %v", dir, cfg.fit)
+	cfg, err := newFolderConfig("LoadImageFolder", dir, opts)
+	if err != nil {
+		return nil, err
 	}
 	files, labels, classes, err := listImageFolder(dir)
 	if err != nil {
@@ -207,13 +200,7 @@ func LoadImageFolder(dir string, opts ...FolderOption) (*Dataset, error) {
 		keep++
 	}
 	if len(bad) > 0 && cfg.onSkip == nil && cfg.warnings != nil {
-		shown := bad[:min(len(bad), 3)]
-		more := ""
-		if len(bad) > len(shown) {
-			more = fmt.Sprintf("; and %d more", len(bad)-len(shown))
-		}
-		fmt.Fprintf(cfg.warnings, "data: warning: skipped %d of %d images in %s that could not be read: %s%s\n",
-			len(bad), len(files), dir, strings.Join(shown, "; "), more)
+		warnSkipped(cfg.warnings, dir, len(files), bad)
 	}
 	if keep == 0 {
 		return nil, fmt.Errorf("data: LoadImageFolder(%s): none of the %d images could be read", dir, len(files))
@@ -333,6 +320,37 @@ func LoadImageFolderSplit(dir string, split Split, opts ...FolderOption) (*Datas
 	}
 	all.Name = base + "/all"
 	return all, nil
+}
+
+// newFolderConfig returns LoadImageFolder's defaults with opts applied and
+// checked.
+func newFolderConfig(what, dir string, opts []FolderOption) (folderConfig, error) {
+	cfg := folderConfig{size: 32, interp: draw.CatmullRom, warnings: os.Stderr, maxPixels: 64 << 20,
+		background: color.RGBA{A: 255}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.size <= 0 {
+		return cfg, fmt.Errorf("data: %s(%s): image size %d must be positive", what, dir, cfg.size)
+	}
+	if cfg.fit != CenterCrop && cfg.fit != Pad {
+		return cfg, fmt.Errorf("data: %s(%s): unknown %v", what, dir, cfg.fit)
+	}
+	if cfg.interp == nil {
+		return cfg, fmt.Errorf("data: %s(%s): no interpolator", what, dir)
+	}
+	return cfg, nil
+}
+
+// warnSkipped writes LoadImageFolder's warning about skipped images.
+func warnSkipped(w io.Writer, dir string, total int, bad []string) {
+	shown := bad[:min(len(bad), 3)]
+	more := ""
+	if len(bad) > len(shown) {
+		more = fmt.Sprintf("; and %d more", len(bad)-len(shown))
+	}
+	fmt.Fprintf(w, "data: warning: skipped %d of %d images in %s that could not be read: %s%s\n",
+		len(bad), total, dir, strings.Join(shown, "; "), more)
 }
 
 // isImageFile reports whether name has one of the ImageExtensions.
