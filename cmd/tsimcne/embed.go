@@ -148,6 +148,7 @@ func loadModel(e *env, runDir string) (*tsimcne.Model, error) {
 // and image size (and -skip-bad-images turning skipping on).
 func dataFor(runDir, dataset, dataDir string, imageSize int, skipBad bool) (runs.Data, error) {
 	var spec runs.Data
+	runDataset := "" // the data set run.json names
 	if runDir != "" {
 		if _, err := os.Stat(runDir); errors.Is(err, fs.ErrNotExist) {
 			return spec, fmt.Errorf("-run %s does not exist: pass a run folder written by `tsimcne train` or a model file written by `tsimcne export`", runDir)
@@ -165,6 +166,7 @@ func dataFor(runDir, dataset, dataDir string, imageSize int, skipBad bool) (runs
 		switch {
 		case err == nil:
 			spec = info.Data
+			runDataset = info.Data.Dataset
 		case errors.Is(err, fs.ErrNotExist):
 			if dataset == "" {
 				return spec, usagef("%s has no %s saying which images it was trained on: pass -dataset", runDir, runs.InfoFile)
@@ -192,5 +194,9 @@ func dataFor(runDir, dataset, dataDir string, imageSize int, skipBad bool) (runs
 		spec.ImageSize = imageSize
 	}
 	spec.SkipBadImages = spec.SkipBadImages || skipBad
+	if runDataset != "" && spec.Dataset == runDataset {
+		// The run's own folder of images, decoded once when it trained.
+		spec.CacheDir = filepath.Join(runDir, runs.PreparedDir)
+	}
 	return spec, nil
 }

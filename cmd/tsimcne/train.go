@@ -241,6 +241,7 @@ func (o *trainOptions) completeSettings(e *env, r *trainRun, set map[string]bool
 func (r *trainRun) loadImages(e *env) error {
 	t0 := time.Now()
 	r.info.Data.Warn = e.stderr
+	r.info.Data.CacheDir = filepath.Join(r.out, runs.PreparedDir)
 	im, err := r.info.Data.Load()
 	if err != nil {
 		return err

@@ -2,12 +2,16 @@ package main
 
 import (
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosimcne/gosimcne/internal/fakedata"
+	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
+	"github.com/gosimcne/gosimcne/tsimcne/runs"
 )
 
 // TestTSNECommand: t-SNE of a labelled feature file keeps three separated
@@ -76,5 +80,41 @@ func TestTSNEOfARun(t *testing.T) {
 	}
 	if out.N != 72 || out.Labels == nil {
 		t.Fatalf("map of %d points, labels %v", out.N, out.Labels != nil)
+	}
+}
+
+// TestRunFolderPreparedImages: training on an image folder decodes it once
+// into the run's prepared/ file, which embed -run then reuses (same file,
+// not rewritten).
+func TestRunFolderPreparedImages(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "shapes")
+	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 2, 8, 16, 1)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 2, 4, 16, 2)
+	run := filepath.Join(root, "run")
+	runCmd(t, append(tinyTrainArgs(images, run), "-pictures=false")...).wantCode(t, exitOK)
+	files, err := filepath.Glob(filepath.Join(run, runs.PreparedDir, "*"+data.PreparedExt))
+	if err != nil || len(files) != 2 { // train/ and test/
+		t.Fatalf("prepared files %v, %v; want one per split", files, err)
+	}
+	before := map[string]time.Time{}
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[f] = st.ModTime()
+	}
+	time.Sleep(20 * time.Millisecond)
+	runCmd(t, "embed", "-run", run, "-out", filepath.Join(root, "all.csv")).wantCode(t, exitOK)
+	after, _ := filepath.Glob(filepath.Join(run, runs.PreparedDir, "*"+data.PreparedExt))
+	if len(after) != 2 {
+		t.Fatalf("after embed: %v", after)
+	}
+	for _, f := range after {
+		st, err := os.Stat(f)
+		if err != nil || !st.ModTime().Equal(before[f]) {
+			t.Errorf("%s rewritten by embed (%v)", f, err)
+		}
 	}
 }

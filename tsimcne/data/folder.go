@@ -66,11 +66,19 @@ type folderConfig struct {
 	onSkip     func(path string, err error)
 	warnings   io.Writer
 	maxPixels  int
+	cacheDir   string
 }
 
 // WithSize sets the side of the square output images in pixels; default 32
 // (the CIFAR size the t-SimCNE network is built for).
 func WithSize(side int) FolderOption { return func(c *folderConfig) { c.size = side } }
+
+// WithCache makes LoadImageFolder (and LoadImageFolderSplit) read the
+// images through a prepared file in cacheDir (LoadImageFolderCached): the
+// first load decodes the folder into it, later loads of the unchanged
+// folder map it instead of decoding again. The mapping stays until the
+// process ends. "" (the default) decodes every time.
+func WithCache(cacheDir string) FolderOption { return func(c *folderConfig) { c.cacheDir = cacheDir } }
 
 // WithFit sets how non-square images are made square; default CenterCrop.
 func WithFit(f Fit) FolderOption { return func(c *folderConfig) { c.fit = f } }
@@ -131,6 +139,13 @@ func LoadImageFolder(dir string, opts ...FolderOption) (*Dataset, error) {
 	cfg, err := newFolderConfig("LoadImageFolder", dir, opts)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.cacheDir != "" {
+		p, err := LoadImageFolderCached(dir, cfg.cacheDir, append(opts[:len(opts):len(opts)], WithCache(""))...)
+		if err != nil {
+			return nil, err
+		}
+		return p.Dataset, nil
 	}
 	files, labels, classes, err := listImageFolder(dir)
 	if err != nil {

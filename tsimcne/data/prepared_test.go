@@ -502,3 +502,34 @@ func prepBench(b *testing.B, load func(dir string) error) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/image")
 }
+
+// TestLoadImageFolderWithCache: the WithCache option gives LoadImageFolder
+// (and LoadImageFolderSplit) the prepared file: the same images, decoded
+// once.
+func TestLoadImageFolderWithCache(t *testing.T) {
+	dir := prepFolder(t, 2, 3)
+	cache := t.TempDir()
+	want, err := LoadImageFolder(dir, WithSize(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadImageFolder(dir, WithSize(8), WithCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepEqual(t, got, want)
+	files, _ := filepath.Glob(filepath.Join(cache, "*"+PreparedExt))
+	if len(files) != 1 {
+		t.Fatalf("cache holds %v, want one prepared file", files)
+	}
+	st1, _ := os.Stat(files[0])
+	again, err := LoadImageFolder(dir, WithSize(8), WithCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepEqual(t, again, want)
+	st2, _ := os.Stat(files[0])
+	if !os.SameFile(st1, st2) || !st1.ModTime().Equal(st2.ModTime()) {
+		t.Error("the prepared file was written again for an unchanged folder")
+	}
+}

@@ -71,6 +71,11 @@ type Data struct {
 	// Warn receives the notes written while loading: the images skipped,
 	// a download starting and its progress (os.Stderr when nil).
 	Warn io.Writer `json:"-"`
+	// CacheDir, if set, is where an image folder is decoded once into a
+	// prepared, memory-mapped file (data.WithCache) that later loads of the
+	// unchanged folder reuse: a run's PreparedDir, so that its -resume,
+	// embed and plot do not decode the folder again. Not saved.
+	CacheDir string `json:"-"`
 }
 
 // warn returns where loading notes go.
@@ -211,6 +216,9 @@ func isDir(p string) bool {
 // folderOptions returns the image-folder reader's options for d.
 func folderOptions(d Data, size int) []data.FolderOption {
 	opts := []data.FolderOption{data.WithSize(size)}
+	if d.CacheDir != "" {
+		opts = append(opts, data.WithCache(d.CacheDir))
+	}
 	if d.SkipBadImages {
 		w := d.warn()
 		opts = append(opts, data.SkipBadFiles(func(path string, err error) {

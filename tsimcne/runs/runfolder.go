@@ -37,6 +37,9 @@ const (
 	// maps of Images.Train and Images.Test.
 	TrainEmbedding = "embedding_train"
 	TestEmbedding  = "embedding_test"
+	// PreparedDir holds, for image-folder data sets, the images decoded
+	// once (Data.CacheDir).
+	PreparedDir = "prepared"
 )
 
 // DefaultDir is the run folder of a run of preset on dataset when none is
