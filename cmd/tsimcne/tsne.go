@@ -93,7 +93,7 @@ func runTSNE(e *env, args []string) error {
 	if ext := strings.ToLower(filepath.Ext(o.out)); ext != ".npy" && ext != ".csv" {
 		return usagef("-out %s: the name must end in .npy or .csv", o.out)
 	}
-	in, name, nRef, err := o.points(e)
+	in, name, split, err := o.points(e)
 	if err != nil {
 		return err
 	}
@@ -118,15 +118,16 @@ func runTSNE(e *env, args []string) error {
 	if out.Labels == nil {
 		return nil
 	}
-	if nRef > 0 { // the run's split: reference points first, then queries
-		if nRef == out.N {
-			return nil // nothing held out (unlabelled test images)
+	if split != nil { // the run's own kNN split
+		if len(split[1]) == 0 {
+			return nil // nothing to score (unlabelled images)
 		}
-		acc, err := knn.Accuracy(out.Points[:2*nRef], out.Labels[:nRef], out.Points[2*nRef:], out.Labels[nRef:], 2, knn.WithK(o.k))
+		ref, query := pickPoints(out, split[0]), pickPoints(out, split[1])
+		acc, err := knn.Accuracy(ref.Points, ref.Labels, query.Points, query.Labels, 2, knn.WithK(o.k))
 		if err != nil {
 			return err
 		}
-		e.printf("kNN accuracy of the t-SNE map (k=%d, the run's split, %d -> %d): %.4f\n", o.k, nRef, out.N-nRef, acc.Accuracy)
+		e.printf("kNN accuracy of the t-SNE map (k=%d, the run's split, %d -> %d): %.4f\n", o.k, ref.N, query.N, acc.Accuracy)
 		return nil
 	}
 	n, err := runs.HoldoutSize(o.holdout, out.N, "points")
@@ -142,59 +143,74 @@ func runTSNE(e *env, args []string) error {
 }
 
 // points returns the points to map, a name for them, and for -run the
-// number of kNN reference points (the first ones; 0 otherwise): a run's
-// backbone features, the file's points, or the data set's pixels scaled to
-// [0, 1].
-func (o *tsneOptions) points(e *env) (*embedding.Embedding, string, int, error) {
+// run's kNN split (indices of the reference and the query points; nil
+// otherwise): a run's backbone features, the file's points, or the data
+// set's pixels scaled to [0, 1].
+func (o *tsneOptions) points(e *env) (*embedding.Embedding, string, *[2][]int, error) {
 	switch {
 	case o.run != "":
 		return o.runFeatures(e)
 	case o.emb != "":
 		p, err := loadPoints(o.emb, o.labels)
-		return p, o.emb, 0, err
+		return p, o.emb, nil, err
 	}
 	spec, err := dataFor("", o.dataset, o.dataDir, 0, false)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", nil, err
 	}
 	spec.Warn = e.stderr
 	ds, notes, err := spec.LoadSplit(o.split.v)
 	if err != nil {
-		return nil, "", 0, withHints(err)
+		return nil, "", nil, withHints(err)
 	}
 	for _, n := range notes {
 		e.printf("note: %s\n", n)
 	}
 	return &embedding.Embedding{Points: pixels(ds), N: ds.N, Dim: ds.ImageSize(), Labels: ds.Labels, ClassNames: ds.ClassNames},
-		fmt.Sprintf("the pixels of %s", ds.Name), 0, nil
+		fmt.Sprintf("the pixels of %s", ds.Name), nil, nil
 }
 
-// runFeatures embeds the backbone features of a run's images: its kNN
-// reference images, then its query images.
-func (o *tsneOptions) runFeatures(e *env) (*embedding.Embedding, string, int, error) {
+// runFeatures embeds the backbone features of a run's images, in the order
+// the run trained on them when it held a part out (the data set's own
+// order: `plot -embedding` with the run's -dataset finds their
+// thumbnails), else its reference images followed by its test images; the
+// split says which points are which.
+func (o *tsneOptions) runFeatures(e *env) (*embedding.Embedding, string, *[2][]int, error) {
 	m, err := loadModel(e, o.run)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", nil, err
 	}
 	spec, err := dataFor(o.run, "", o.dataDir, 0, false)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", nil, err
 	}
 	spec.Warn = e.stderr
 	im, err := spec.Load()
 	if err != nil {
-		return nil, "", 0, withHints(err)
+		return nil, "", nil, withHints(err)
 	}
-	both, err := im.Both()
+	images, split := im.Fit, [2][]int{im.TrainIdx, im.TestIdx}
+	if im.Mode != runs.EvalHoldout {
+		if images, err = im.Both(); err != nil {
+			return nil, "", nil, err
+		}
+		split = [2][]int{seq(0, im.Train.N), seq(im.Train.N, images.N)}
+	}
+	e.printf("Embedding the %d images of %s...\n", images.N, o.run)
+	_, feats, err := m.TransformWithFeatures(images)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", nil, err
 	}
-	e.printf("Embedding the %d images of %s...\n", both.N, o.run)
-	_, feats, err := m.TransformWithFeatures(both)
-	if err != nil {
-		return nil, "", 0, err
+	return feats, fmt.Sprintf("the backbone features of %s", o.run), &split, nil
+}
+
+// seq returns lo, lo+1, ..., hi-1.
+func seq(lo, hi int) []int {
+	out := make([]int, 0, max(hi-lo, 0))
+	for i := lo; i < hi; i++ {
+		out = append(out, i)
 	}
-	return feats, fmt.Sprintf("the backbone features of %s", o.run), im.Train.N, nil
+	return out
 }
 
 // btoi is 1 for true, 0 for false.

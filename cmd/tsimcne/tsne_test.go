@@ -81,6 +81,28 @@ func TestTSNEOfARun(t *testing.T) {
 	if out.N != 72 || out.Labels == nil {
 		t.Fatalf("map of %d points, labels %v", out.N, out.Labels != nil)
 	}
+
+	// A run that held a part out: the points come in the images' own order
+	// (the folder's: class by class), scored by the run's split.
+	flat := filepath.Join(root, "flat")
+	fakedata.WriteImageFolder(t, flat, 3, 12, 16, 3)
+	run2 := filepath.Join(root, "run2")
+	runCmd(t, append(tinyTrainArgs(flat, run2), "-pictures=false")...).wantCode(t, exitOK)
+	dst2 := filepath.Join(root, "tsne2.csv")
+	res = runCmd(t, "tsne", "-run", run2, "-out", dst2, "-k", "5")
+	res.wantCode(t, exitOK)
+	if !strings.Contains(res.stdout, "the run's split, 30 -> 6)") {
+		t.Errorf("hold-out run: stdout:\n%s", res.stdout)
+	}
+	out2, err := embedding.Load(dst2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range out2.Labels {
+		if l != i/12 {
+			t.Fatalf("point %d has label %d, want the folder's order (class %d)", i, l, i/12)
+		}
+	}
 }
 
 // TestRunFolderPreparedImages: training on an image folder decodes it once
