@@ -154,71 +154,27 @@ func LoadImageFolder(dir string, opts ...FolderOption) (*Dataset, error) {
 	s := cfg.size
 	imgBytes := s * s * 3
 	pixels := make([]uint8, len(files)*imgBytes)
-	errs := make([]error, len(files))
-
-	// Decode on all cores; each image writes its own slice of pixels.
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dst := image.NewRGBA(image.Rect(0, 0, s, s))
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return
-				}
-				if err := loadSquare(files[i], dst, &cfg); err != nil {
-					errs[i] = err
-					continue
-				}
-				out := pixels[i*imgBytes : (i+1)*imgBytes]
-				for p := range s * s {
-					out[3*p], out[3*p+1], out[3*p+2] = dst.Pix[4*p], dst.Pix[4*p+1], dst.Pix[4*p+2]
-				}
-			}
-		}()
+	errs, err := decodeImages(files, &cfg, func(i int, rgb []byte) error {
+		copy(pixels[i*imgBytes:], rgb)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-
-	// Drop (or report) the bad files, keeping the order of the others.
-	if !cfg.skipBad {
-		bad := &BadImagesError{Dir: dir, Total: len(files)}
-		for i, err := range errs {
-			if err != nil {
-				bad.Files = append(bad.Files, files[i])
-				bad.Errs = append(bad.Errs, err)
-			}
-		}
-		if len(bad.Files) > 0 {
-			return nil, bad
-		}
+	kept, err := sortOutBadImages("LoadImageFolder", dir, files, errs, &cfg)
+	if err != nil {
+		return nil, err
 	}
-	var bad []string
-	keep := 0
-	for i, err := range errs {
-		if err != nil {
-			bad = append(bad, err.Error())
-			if cfg.onSkip != nil {
-				cfg.onSkip(files[i], err)
-			}
-			continue
-		}
-		if keep != i {
-			copy(pixels[keep*imgBytes:(keep+1)*imgBytes], pixels[i*imgBytes:(i+1)*imgBytes])
-			files[keep] = files[i]
+	// Drop the bad files, keeping the order of the others.
+	keep := len(kept)
+	for k, i := range kept {
+		if k != i {
+			copy(pixels[k*imgBytes:(k+1)*imgBytes], pixels[i*imgBytes:(i+1)*imgBytes])
+			files[k] = files[i]
 			if labels != nil {
-				labels[keep] = labels[i]
+				labels[k] = labels[i]
 			}
 		}
-		keep++
-	}
-	if len(bad) > 0 && cfg.onSkip == nil && cfg.warnings != nil {
-		warnSkipped(cfg.warnings, dir, len(files), bad)
-	}
-	if keep == 0 {
-		return nil, fmt.Errorf("data: LoadImageFolder(%s): none of the %d images could be read", dir, len(files))
 	}
 	ds := &Dataset{
 		Name: filepath.Base(filepath.Clean(dir)), N: keep, Height: s, Width: s, Channels: 3,
@@ -228,6 +184,87 @@ func LoadImageFolder(dir string, opts ...FolderOption) (*Dataset, error) {
 		ds.Labels = labels[:keep]
 	}
 	return ds, nil
+}
+
+// decodeImages decodes files on all cores as cfg says (loadSquare) and
+// hands each image's RGB pixels to store, called concurrently with a buffer
+// its worker reuses. It returns each file's decoding error (nil where it
+// decoded), or store's first error, which stops the workers.
+func decodeImages(files []string, cfg *folderConfig, store func(i int, rgb []byte) error) ([]error, error) {
+	s := cfg.size
+	errs := make([]error, len(files))
+	var storeErr atomic.Pointer[error]
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := image.NewRGBA(image.Rect(0, 0, s, s))
+			rgb := make([]byte, s*s*3)
+			for storeErr.Load() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				if err := loadSquare(files[i], dst, cfg); err != nil {
+					errs[i] = err
+					continue
+				}
+				for p := range s * s {
+					rgb[3*p], rgb[3*p+1], rgb[3*p+2] = dst.Pix[4*p], dst.Pix[4*p+1], dst.Pix[4*p+2]
+				}
+				if err := store(i, rgb); err != nil {
+					storeErr.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if e := storeErr.Load(); e != nil {
+		return nil, *e
+	}
+	return errs, nil
+}
+
+// sortOutBadImages returns the indices of the files that decoded (errs[i]
+// nil), in order. Without SkipBadFiles any bad file is a *BadImagesError
+// listing all of them; with it, each is handed to the onSkip callback, or
+// summed up in one warning. what names the caller in the error when no
+// image could be read.
+func sortOutBadImages(what, dir string, files []string, errs []error, cfg *folderConfig) ([]int, error) {
+	bad := &BadImagesError{Dir: dir, Total: len(files)}
+	var kept []int
+	for i, err := range errs {
+		if err == nil {
+			kept = append(kept, i)
+			continue
+		}
+		bad.Files = append(bad.Files, files[i])
+		bad.Errs = append(bad.Errs, err)
+	}
+	if len(bad.Files) == 0 {
+		return kept, nil
+	}
+	if !cfg.skipBad {
+		return nil, bad
+	}
+	if cfg.onSkip != nil {
+		for i, f := range bad.Files {
+			cfg.onSkip(f, bad.Errs[i])
+		}
+	} else if cfg.warnings != nil {
+		msgs := make([]string, len(bad.Errs))
+		for i, err := range bad.Errs {
+			msgs[i] = err.Error()
+		}
+		warnSkipped(cfg.warnings, dir, len(files), msgs)
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("data: %s(%s): none of the %d images could be read", what, dir, len(files))
+	}
+	return kept, nil
 }
 
 // BadImagesError is LoadImageFolder's error when images of the folder cannot

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"image"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -297,73 +296,34 @@ func PrepareImageFolder(dir, path string, opts ...FolderOption) (*Prepared, erro
 	if err := tmp.Truncate(PreparedHeaderSize + int64(len(files))*int64(rec)); err != nil {
 		return nil, fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err)
 	}
-	errs := make([]error, len(files))
-	var writeErr atomic.Pointer[error]
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dst := image.NewRGBA(image.Rect(0, 0, s, s))
-			out := make([]byte, rec)
-			for writeErr.Load() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return
-				}
-				if err := loadSquare(files[i], dst, &cfg); err != nil {
-					errs[i] = err
-					continue
-				}
-				for p := range s * s {
-					out[3*p], out[3*p+1], out[3*p+2] = dst.Pix[4*p], dst.Pix[4*p+1], dst.Pix[4*p+2]
-				}
-				if _, err := tmp.WriteAt(out, PreparedHeaderSize+int64(i)*int64(rec)); err != nil {
-					err = fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
-					writeErr.CompareAndSwap(nil, &err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if e := writeErr.Load(); e != nil {
-		return nil, *e
-	}
-
-	if !cfg.skipBad {
-		bad := &BadImagesError{Dir: dir, Total: len(files)}
-		for i, err := range errs {
-			if err != nil {
-				bad.Files = append(bad.Files, files[i])
-				bad.Errs = append(bad.Errs, err)
-			}
+	errs, err := decodeImages(files, &cfg, func(i int, rgb []byte) error {
+		if _, err := tmp.WriteAt(rgb, PreparedHeaderSize+int64(i)*int64(rec)); err != nil {
+			return fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
 		}
-		if len(bad.Files) > 0 {
-			return nil, bad
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	kept, err := sortOutBadImages("PrepareImageFolder", dir, files, errs, &cfg)
+	if err != nil {
+		return nil, err
 	}
 	// Drop the bad files, moving the later records down one at a time.
 	idx := preparedIndex{Name: filepath.Base(filepath.Clean(dir)), Dir: dir, ClassNames: classes,
 		Total: len(files), Fingerprint: fp, Options: options}
-	var bad []string
-	buf := make([]byte, rec)
-	keep := 0
 	for i, err := range errs {
 		if err != nil {
-			bad = append(bad, err.Error())
 			idx.Skipped = append(idx.Skipped, preparedSkip{File: rels[i], Err: err.Error()})
-			if cfg.onSkip != nil {
-				cfg.onSkip(files[i], err)
-			}
-			continue
 		}
-		if keep != i {
+	}
+	buf := make([]byte, rec)
+	for k, i := range kept {
+		if k != i {
 			if _, err := tmp.ReadAt(buf, PreparedHeaderSize+int64(i)*int64(rec)); err != nil {
 				return nil, fmt.Errorf("data: PrepareImageFolder(%s): reading back %s: %w", dir, tmp.Name(), err)
 			}
-			if _, err := tmp.WriteAt(buf, PreparedHeaderSize+int64(keep)*int64(rec)); err != nil {
+			if _, err := tmp.WriteAt(buf, PreparedHeaderSize+int64(k)*int64(rec)); err != nil {
 				return nil, fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
 			}
 		}
@@ -371,14 +331,8 @@ func PrepareImageFolder(dir, path string, opts ...FolderOption) (*Prepared, erro
 		if labels != nil {
 			idx.Labels = append(idx.Labels, labels[i])
 		}
-		keep++
 	}
-	if len(bad) > 0 && cfg.onSkip == nil && cfg.warnings != nil {
-		warnSkipped(cfg.warnings, dir, len(files), bad)
-	}
-	if keep == 0 {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): none of the %d images could be read", dir, len(files))
-	}
+	keep := len(kept)
 
 	index, err := json.Marshal(&idx)
 	if err != nil {
