@@ -104,3 +104,17 @@ func WriteJSON(path string, v any) error {
 	}
 	return nil
 }
+
+// ReadJSON reads the JSON file path into v; a missing file gives
+// os.ReadFile's error (wrapping fs.ErrNotExist), bad JSON an error naming
+// the file.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

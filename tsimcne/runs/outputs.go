@@ -159,15 +159,8 @@ func (met Metrics) Write(dir string) error {
 // gives an error wrapping fs.ErrNotExist.
 func ReadMetrics(dir string) (Metrics, error) {
 	var met Metrics
-	path := filepath.Join(dir, MetricsFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return met, err
-	}
-	if err := json.Unmarshal(b, &met); err != nil {
-		return met, fmt.Errorf("%s: %w", path, err)
-	}
-	return met, nil
+	err := tsimcne.ReadJSON(filepath.Join(dir, MetricsFile), &met)
+	return met, err
 }
 
 // WriteOutputs writes to the run folder dir what the trained model m made of

@@ -2,7 +2,6 @@ package runs
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -73,15 +72,8 @@ func (info Info) Write(dir string) error {
 // error wrapping fs.ErrNotExist.
 func ReadInfo(dir string) (Info, error) {
 	var info Info
-	path := filepath.Join(dir, InfoFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return info, err
-	}
-	if err := json.Unmarshal(b, &info); err != nil {
-		return info, fmt.Errorf("%s: %w", path, err)
-	}
-	return info, nil
+	err := tsimcne.ReadJSON(filepath.Join(dir, InfoFile), &info)
+	return info, err
 }
 
 // Prepare readies the run folder dir for training: it makes its checkpoint
