@@ -71,9 +71,8 @@ func runEmbed(e *env, args []string) error {
 	case o.out == "":
 		return usagef("-out is required")
 	}
-	ext := strings.ToLower(filepath.Ext(o.out))
-	if ext != ".npy" && ext != ".csv" {
-		return usagef("-out %s: the name must end in .npy or .csv", o.out)
+	if err := checkEmbeddingName(o.out); err != nil {
+		return err
 	}
 	spec, err := dataFor(o.run, o.dataset, o.dataDir, o.imageSize, o.skipBad)
 	if err != nil {
@@ -116,6 +115,15 @@ func runEmbed(e *env, args []string) error {
 			return err
 		}
 		e.printf("Wrote %s\n", p)
+	}
+	return nil
+}
+
+// checkEmbeddingName is the usage error of an -out whose name does not end
+// in .npy or .csv, the formats embedding.Save writes.
+func checkEmbeddingName(out string) error {
+	if ext := strings.ToLower(filepath.Ext(out)); ext != ".npy" && ext != ".csv" {
+		return usagef("-out %s: the name must end in .npy or .csv", out)
 	}
 	return nil
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/embedding"
@@ -90,8 +88,8 @@ func runTSNE(e *env, args []string) error {
 	case o.iterations < 1 || o.k < 1 || o.holdout < 0:
 		return usagef("-iterations and -k must be at least 1, -holdout >= 0")
 	}
-	if ext := strings.ToLower(filepath.Ext(o.out)); ext != ".npy" && ext != ".csv" {
-		return usagef("-out %s: the name must end in .npy or .csv", o.out)
+	if err := checkEmbeddingName(o.out); err != nil {
+		return err
 	}
 	in, name, split, err := o.points(e)
 	if err != nil {

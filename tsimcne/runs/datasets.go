@@ -359,7 +359,13 @@ func loadCIFAR10(d Data, split data.Split, batches int) (*data.Dataset, []string
 	if err != nil {
 		return nil, nil, err
 	}
-	full := len(data.CIFAR10TrainFiles)*btoi(split != data.Test) + btoi(split != data.Train)
+	full := 0 // the number of official files of the split
+	if split != data.Test {
+		full += len(data.CIFAR10TrainFiles)
+	}
+	if split != data.Train {
+		full++
+	}
 	if len(paths) == full {
 		// Every official file of the split: say "cifar10/all" rather than
 		// the six file names.
@@ -520,12 +526,4 @@ func loadHoldoutMode(d Data) (*Images, error) {
 	im.Notes = append(im.Notes, fmt.Sprintf("kNN evaluation: %d of the %d images held out (stratified, seed %d); training uses all %d",
 		n, all.N, d.Seed, all.N))
 	return im, nil
-}
-
-// btoi is 1 for true, 0 for false.
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
