@@ -17,7 +17,7 @@ func forChunks(n, grain, workers int, fn func(w, c, lo, hi int)) {
 		return
 	}
 	grain = max(1, grain)
-	chunks := (n + grain - 1) / grain
+	chunks := numChunks(n, grain)
 	workers = max(1, min(workers, chunks))
 	if workers == 1 {
 		for c := range chunks {
