@@ -65,11 +65,13 @@ protocol with any preset. Batches not present locally are skipped with a note.`,
 // trainRun is one train command: its settings, resolved from the flags (and
 // from the run folder when resuming), and what it has made so far.
 type trainRun struct {
-	out      string // the run folder
-	resume   bool
-	pictures bool
-	cfg      tsimcne.Config
-	info     runs.Info
+	out        string // the run folder
+	resume     bool
+	pretrained string         // the run folder whose pre-training this run continues (-pretrained)
+	source     *tsimcne.Model // its model
+	pictures   bool
+	cfg        tsimcne.Config
+	info       runs.Info
 
 	images  *runs.Images
 	model   *tsimcne.Model
@@ -123,22 +125,40 @@ func newTrainRun(e *env, args []string) (*trainRun, error) {
 	if err != nil {
 		return nil, usagef("-dataset: %v", err)
 	}
-	r := &trainRun{out: o.out, resume: o.resume, pictures: o.pictures}
+	r := &trainRun{out: o.out, resume: o.resume, pretrained: o.pretrain, pictures: o.pictures}
+	if r.resume && r.pretrained != "" {
+		return nil, usagef("-pretrained starts a new run from another run's pre-training; -resume continues a run: give one of them")
+	}
 	if r.out == "" {
 		r.out = runs.DefaultDir(dataset, preset)
 	}
 	if err := r.checkFolder(); err != nil {
 		return nil, err
 	}
-	if r.resume {
+	switch {
+	case r.resume:
 		err = o.resumedSettings(e, r, preset, dataset, set, args)
-	} else {
+	case r.pretrained != "":
+		err = o.branchSettings(r, preset, dataset, set, args)
+	default:
 		err = o.newSettings(r, preset, dataset, set, args)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return r, o.completeSettings(e, r, set)
+	if err := o.completeSettings(e, r, set); err != nil {
+		return nil, err
+	}
+	if r.pretrained != "" {
+		// Refuse a branch before loading images or writing anything.
+		if r.source, err = tsimcne.Load(r.pretrained, func(c *tsimcne.Config) { c.Log, c.Progress = r.cfg.Log, r.cfg.Progress }); err != nil {
+			return nil, fmt.Errorf("-pretrained: %w", err)
+		}
+		if err := r.source.CheckBranch(r.cfg); err != nil {
+			return nil, fmt.Errorf("-pretrained %s: %w", r.pretrained, err)
+		}
+	}
+	return r, nil
 }
 
 // checkFolder refuses to start a new run over a checkpoint, and to resume
@@ -191,7 +211,7 @@ func (o *trainOptions) resumedSettings(e *env, r *trainRun, preset, dataset stri
 		if set["preset"] && preset != r.info.Preset {
 			return fmt.Errorf("-resume: the run in %s was started with -preset %s, not %s", r.out, r.info.Preset, preset)
 		}
-		if err := o.checkResumeData(r.info.Data, dataset, set); err != nil {
+		if err := o.checkResumeData("-resume", r.info.Data, dataset, set); err != nil {
 			return err
 		}
 	}
@@ -206,6 +226,41 @@ func (o *trainOptions) resumedSettings(e *env, r *trainRun, preset, dataset stri
 		// and embed. (The library checks the number of images.)
 		r.info.Data.DataDir, _ = filepath.Abs(o.dataDir)
 	}
+	return nil
+}
+
+// branchSettings sets the settings of a run that starts from another run's
+// pre-training (-pretrained): that run's settings and data selection, which
+// the data flags given must agree with; the flags then change the map's
+// stages (tsimcne.Model.Branch says which settings may differ).
+func (o *trainOptions) branchSettings(r *trainRun, preset, dataset string, set map[string]bool, args []string) error {
+	src := r.pretrained
+	dir, has, err := tsimcne.CheckpointFolder(src)
+	if err == nil && !has {
+		err = fmt.Errorf("no checkpoint in %s", src)
+	}
+	if err != nil {
+		return fmt.Errorf("-pretrained: %w", err)
+	}
+	if r.cfg, err = tsimcne.LoadConfig(filepath.Join(dir, tsimcne.ConfigFileName)); err != nil {
+		return fmt.Errorf("-pretrained: %w", err)
+	}
+	if r.info, err = runs.ReadInfo(src); err != nil {
+		return fmt.Errorf("-pretrained: %s is not a run folder of tsimcne train: %w", src, err)
+	}
+	if set["preset"] && preset != r.info.Preset {
+		return fmt.Errorf("-pretrained: the run in %s was started with -preset %s, not %s", src, r.info.Preset, preset)
+	}
+	if err := o.checkResumeData("-pretrained", r.info.Data, dataset, set); err != nil {
+		return err
+	}
+	if set["data"] {
+		r.info.Data.DataDir, _ = filepath.Abs(o.dataDir)
+	}
+	r.info.Pretrained, _ = filepath.Abs(src)
+	r.info.Created = time.Now().UTC().Round(time.Second)
+	r.info.Command = append([]string{"train"}, args...)
+	r.info.K, r.info.Features = o.k, o.features
 	return nil
 }
 
@@ -271,12 +326,25 @@ func (r *trainRun) prepare() error {
 	if err := runs.Prepare(r.out, r.info, r.resume); err != nil {
 		return err
 	}
-	m, err := tsimcne.New(r.cfg)
+	m, err := r.newModel()
 	if err != nil {
 		return err
 	}
 	r.model = m
 	return tsimcne.SaveConfig(m.Config(), filepath.Join(r.out, runs.ConfigFile))
+}
+
+// newModel makes the run's model: a new one or the resumed checkpoint's,
+// or with -pretrained a branch of the other run's pre-training.
+func (r *trainRun) newModel() (*tsimcne.Model, error) {
+	if r.source == nil {
+		return tsimcne.New(r.cfg)
+	}
+	m, err := r.source.Branch(r.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("-pretrained %s: %w", r.pretrained, err)
+	}
+	return m, nil
 }
 
 // train trains the model to the end (nothing when it is complete) and
@@ -317,9 +385,18 @@ func (r *trainRun) printStart(e *env, pos tsimcne.Position) {
 	case r.resume:
 		e.printf("Resuming at %s.\n", pos)
 		fallthrough
+	case r.pretrained != "":
+		if !r.resume {
+			e.printf("Starting from the pre-training of %s (stage 1, %d epochs): training stages 2 and 3.\n", r.pretrained, c.Epochs[0])
+		}
+		fallthrough
 	default:
+		kernel := c.Kernel
+		if c.MapKernel != "" && c.MapKernel != c.Kernel {
+			kernel += ", in 2-D " + c.MapKernel
+		}
 		e.printf("Training t-SimCNE (preset %s): backbone %s, batch %d, epochs %d,%d,%d, lr %.4g, kernel %s, seed %d, backend %s\n",
-			r.info.Preset, c.Backbone, c.BatchSize, c.Epochs[0], c.Epochs[1], c.Epochs[2], c.BaseLearningRate(), c.Kernel, c.Seed, r.model.Backend().Name())
+			r.info.Preset, c.Backbone, c.BatchSize, c.Epochs[0], c.Epochs[1], c.Epochs[2], c.BaseLearningRate(), kernel, c.Seed, r.model.Backend().Name())
 		e.printf("Run folder: %s (Ctrl-C stops and saves a checkpoint; continue with -resume)\n", r.out)
 	}
 }

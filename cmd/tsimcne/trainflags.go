@@ -23,6 +23,7 @@ type trainOptions struct {
 	dataDir  string
 	out      string
 	resume   bool
+	pretrain string
 	backbone string
 	batch    int
 	epochs   stagesValue
@@ -66,6 +67,9 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.dataDir, "data", "", "data `folder` (default $TSIMCNE_DATA, else gosimcne in the user cache folder)")
 	fs.StringVar(&o.out, "out", "", "run `folder` for checkpoints, embeddings, metrics and pictures (default runs/<dataset>-<preset>)")
 	fs.BoolVar(&o.resume, "resume", false, "continue the run in -out from its checkpoint, with its saved settings")
+	fs.StringVar(&o.pretrain, "pretrained", "", "start from the pre-training (stage 1) of the run in `folder` (one trained with -epochs N,0,0) "+
+		"and train only the map's stages with this run's -epochs (their stage-2 and -3 entries), -warmup, -stage-lr, -map-kernel, -exaggeration and -seed; "+
+		"the data and every other setting are that run's")
 	fs.StringVar(&o.backbone, "backbone", "", "backbone `name`, overrides the preset: "+strings.Join(model.Backbones(), ", "))
 	fs.IntVar(&o.batch, "batch", 0, "batch `size` (images per step; 2x as many views), overrides the preset; the learning rate scales with it unless -lr is given")
 	fs.Var(&o.epochs, "epochs", "epochs of the three stages `a,b,c` (128-D pre-training, 2-D output layer only, 2-D fine-tuning), e.g. 1000,50,450")
@@ -184,10 +188,10 @@ func (o *trainOptions) applyData(d *runs.Data, set map[string]bool) {
 	}
 }
 
-// checkResumeData makes sure the data flags given with -resume select the
-// images the run was trained on. -data may point elsewhere (the data may
-// have moved).
-func (o *trainOptions) checkResumeData(saved runs.Data, dataset string, set map[string]bool) error {
+// checkResumeData makes sure the data flags given with -resume (or
+// -pretrained: flag names it) select the images the run was trained on.
+// -data may point elsewhere (the data may have moved).
+func (o *trainOptions) checkResumeData(flag string, saved runs.Data, dataset string, set map[string]bool) error {
 	given := saved
 	if set["dataset"] {
 		given.Dataset = dataset
@@ -196,8 +200,8 @@ func (o *trainOptions) checkResumeData(saved runs.Data, dataset string, set map[
 	if !set["image-size"] {
 		given.ImageSize = saved.ImageSize
 	}
-	if set["seed"] {
-		given.Seed = o.seed
+	if set["seed"] && flag == "-resume" {
+		given.Seed = o.seed // a branch's seed is its training's, not its data's
 	}
 	var diffs []string
 	diff := func(name string, a, b any) {
@@ -220,8 +224,8 @@ func (o *trainOptions) checkResumeData(saved runs.Data, dataset string, set map[
 	diff("image-size", saved.ImageSize, given.ImageSize)
 	diff("seed", saved.Seed, given.Seed)
 	if len(diffs) > 0 {
-		return fmt.Errorf("-resume: the run was trained on other data: %s; resume without these flags, or start a new run in another -out",
-			strings.Join(diffs, "; "))
+		return fmt.Errorf("%s: the run was trained on other data: %s; leave out these flags, or start a new run in another -out",
+			flag, strings.Join(diffs, "; "))
 	}
 	return nil
 }

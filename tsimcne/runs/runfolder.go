@@ -58,6 +58,10 @@ type Info struct {
 	// whether the backbone features are evaluated too.
 	K        int  `json:"k"`
 	Features bool `json:"features"`
+	// Pretrained is the run folder whose pre-training (stage 1) this run
+	// continues (train -pretrained, tsimcne.Model.Branch); empty for a run
+	// trained from the start.
+	Pretrained string `json:"pretrained,omitempty"`
 	// Created is when the run was started; Command its command line.
 	Created time.Time `json:"created"`
 	Command []string  `json:"command"`
