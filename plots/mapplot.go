@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"strconv"
 
 	"gonum.org/v1/plot"
 )
@@ -96,6 +97,9 @@ func layoutMap(p *points, c *config, kind string) (*mapLayout, error) {
 		plotW -= 44
 		plotH -= 22
 	}
+	if c.scaleBar && !c.axes {
+		plotH -= c.fontSize * 1.6
+	}
 	plotW, plotH = math.Max(plotW, 10), math.Max(plotH, 10)
 	l.v = fitView(p, plotX, plotY, plotW, plotH)
 	if leg != nil {
@@ -111,6 +115,8 @@ func layoutMap(p *points, c *config, kind string) (*mapLayout, error) {
 	}
 	if c.axes {
 		l.drawAxes()
+	} else if c.scaleBar {
+		l.drawScaleBar()
 	}
 	l.r, l.alpha = AutoPointStyle(p.n, l.v.w*l.v.h)
 	if c.pointRadius > 0 {
@@ -202,6 +208,33 @@ func (l *mapLayout) drawHighlights() error {
 	}
 	l.fig.end()
 	return nil
+}
+
+// drawScaleBar draws, under the lower left corner of the data rectangle, a
+// bar of 1, 2 or 5 times a power of ten map units, the largest such length
+// within a quarter of the rectangle's width, with its length written beside.
+func (l *mapLayout) drawScaleBar() {
+	v, f := l.v, l.fig
+	units := v.w / v.s / 4
+	if !(units > 0) || math.IsInf(units, 0) {
+		return
+	}
+	p := math.Pow(10, math.Floor(math.Log10(units)))
+	length := p
+	for _, m := range []float64{2, 5} {
+		if m*p <= units {
+			length = m * p
+		}
+	}
+	size := l.cfg.fontSize * 0.85
+	x, y := v.x0, v.y0+size*0.9
+	w := length * v.s
+	f.begin("scale-bar", "")
+	f.add(lineItem{x1: x, y1: y, x2: x + w, y2: y, stroke: darkGrey, lineWidth: 2})
+	f.add(lineItem{x1: x, y1: y - 3, x2: x, y2: y + 3, stroke: darkGrey, lineWidth: 1})
+	f.add(lineItem{x1: x + w, y1: y - 3, x2: x + w, y2: y + 3, stroke: darkGrey, lineWidth: 1})
+	f.text(x+w+5, y+size*0.35, strconv.FormatFloat(length, 'g', -1, 64)+" units", size, false, darkGrey, anchorStart)
+	f.end()
 }
 
 // drawAxes draws a light frame around the data rectangle with tick labels

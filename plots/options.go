@@ -18,6 +18,7 @@ type config struct {
 	scale         float64 // PNG pixels per CSS pixel
 	title         string
 	fontSize      float64
+	sizeSet       bool // Size gave a width
 	background    color.Color
 
 	pointRadius float64 // 0: automatic
@@ -25,6 +26,7 @@ type config struct {
 	palette     []color.Color
 	legend      bool
 	axes        bool
+	scaleBar    bool
 	seed        uint64
 
 	images *data.Dataset
@@ -35,6 +37,7 @@ type config struct {
 
 	// Thumbnails.
 	gridCols       int
+	gridColsSet    bool // Grid was given (ImageGrid's default is one row)
 	thumbFrame     bool
 	thumbMinPoints int
 
@@ -86,7 +89,7 @@ func newConfig(opts []Option) *config {
 func Size(width, height int) Option {
 	return func(c *config) {
 		if width > 0 {
-			c.width = width
+			c.width, c.sizeSet = width, true
 		}
 		if height > 0 {
 			c.height = height
@@ -144,6 +147,11 @@ func NoLegend() Option { return func(c *config) { c.legend = false } }
 // no meaning beyond distances.
 func Axes() Option { return func(c *config) { c.axes = true } }
 
+// ScaleBar draws a bar of a round length in the map's units under the
+// data (Map, Thumbnails), so that maps drawn side by side, each fitted to
+// its own box, can be compared in scale.
+func ScaleBar() Option { return func(c *config) { c.scaleBar = true } }
+
 // Seed sets the seed of the random drawing order of points (default 1), which
 // keeps any one class from being drawn on top of all others.
 func Seed(seed uint64) Option { return func(c *config) { c.seed = seed } }
@@ -154,11 +162,12 @@ func Seed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 func Images(ds *data.Dataset) Option { return func(c *config) { c.images = ds } }
 
 // Grid sets the number of grid columns over the map for Thumbnails
-// (default 20); the cells are square, so the number of rows follows.
+// (default 20; the cells are square, so the number of rows follows) and of
+// ImageGrid (default: all images in one row).
 func Grid(cols int) Option {
 	return func(c *config) {
 		if cols > 0 {
-			c.gridCols = cols
+			c.gridCols, c.gridColsSet = cols, true
 		}
 	}
 }
