@@ -112,6 +112,13 @@ type Config struct {
 	Log io.Writer `json:"-"`
 	// EmbedBatchSize is the batch size used by Transform (default 500).
 	EmbedBatchSize int `json:"-"`
+	// OnEpoch, if set, is called after every epoch, once its checkpoint
+	// and history are written, with the model and the epoch's statistics:
+	// e.g. a notebook's live view of the loss and the current map
+	// (Model.Transform may be called; Model.HeadDim says whether the map
+	// is 2-D yet). An error stops training (Fit returns it); the epoch is
+	// saved, so the run resumes after it.
+	OnEpoch func(m *Model, e EpochStats) error `json:"-"`
 }
 
 // Progress selects how Fit reports progress.

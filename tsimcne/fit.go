@@ -404,8 +404,16 @@ func (s *stageRun) endEpoch() (Position, error) {
 	}
 	st.CheckpointSeconds = time.Since(saveStart).Seconds()
 	m.history = append(m.history, st)
+	if err := m.saveHistory(); err != nil {
+		return next, err
+	}
+	if m.cfg.OnEpoch != nil {
+		if err := m.cfg.OnEpoch(m, st); err != nil {
+			return next, fmt.Errorf("Config.OnEpoch after %s: %w", Position{Stage: s.stage, Epoch: s.epoch - 1}, err)
+		}
+	}
 	s.epochLoss, s.epochSteps, s.epochStart = 0, 0, time.Now()
-	return next, m.saveHistory()
+	return next, nil
 }
 
 // printEpoch prints the line of an epoch (ProgressLines).
