@@ -23,15 +23,18 @@ func InNotebook() bool { return gonbui.IsNotebook }
 // where, and returns the path.
 func (f *Figure) Display() (string, error) {
 	if gonbui.IsNotebook {
-		png, err := f.PNG()
-		if err != nil {
-			return "", err
-		}
 		if f.scale == 1 {
+			png, err := f.PNG()
+			if err != nil {
+				return "", err
+			}
 			gonbui.DisplayPNG(png)
 		} else {
-			gonbui.DisplayHTML(fmt.Sprintf(`<img width="%d" height="%d" src="data:image/png;base64,%s">`,
-				int(f.width+0.5), int(f.height+0.5), base64.StdEncoding.EncodeToString(png)))
+			html, err := f.imgHTML()
+			if err != nil {
+				return "", err
+			}
+			gonbui.DisplayHTML(html)
 		}
 		gonbui.Sync()
 		return "", nil
@@ -187,4 +190,57 @@ func ShowInteractive(xy []float32, labels []int, classNames []string, opts ...Op
 		return "", err
 	}
 	return p.Display()
+}
+
+// Live is a picture that a notebook cell redraws in place, e.g. a training
+// view updated every epoch (GoNB's updatable display blocks). Outside a
+// notebook Update does nothing and Finish displays the last figure as
+// Figure.Display does.
+type Live struct {
+	id      string
+	updated bool
+}
+
+// NewLive returns a live picture; nothing is shown before the first Update.
+func NewLive() *Live { return &Live{id: "tsimcne-live-" + gonbui.UniqueID()} }
+
+// Update replaces the live picture by f (as a PNG at f's Scale).
+func (l *Live) Update(f *Figure) error {
+	if !gonbui.IsNotebook {
+		return nil
+	}
+	html, err := f.imgHTML()
+	if err != nil {
+		return err
+	}
+	gonbui.UpdateHTML(l.id, html)
+	gonbui.Sync()
+	l.updated = true
+	return nil
+}
+
+// Finish removes the live picture and displays f as an ordinary, static
+// output of the cell (Figure.Display), which a saved notebook keeps (GoNB's
+// updatable blocks are transient). f may be nil to only remove it.
+func (l *Live) Finish(f *Figure) (string, error) {
+	if gonbui.IsNotebook && l.updated {
+		gonbui.UpdateHTML(l.id, "")
+		gonbui.Sync()
+		l.updated = false
+	}
+	if f == nil {
+		return "", nil
+	}
+	return f.Display()
+}
+
+// imgHTML returns f as an <img> element holding its PNG, displayed at f's
+// size in CSS pixels.
+func (f *Figure) imgHTML() (string, error) {
+	png, err := f.PNG()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf(`<img width="%d" height="%d" src="data:image/png;base64,%s">`,
+		int(f.width+0.5), int(f.height+0.5), base64.StdEncoding.EncodeToString(png)), nil
 }

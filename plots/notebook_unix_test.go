@@ -132,12 +132,34 @@ func TestDisplayInNotebook(t *testing.T) {
 	if s, _ := d.Data[protocol.MIMETextHTML].(string); !strings.HasPrefix(s, "<iframe srcdoc=") {
 		t.Errorf("page sent as %.60q", s)
 	}
+	// A live picture: two updates of one display block, then the block
+	// emptied and the last figure shown as an ordinary output.
+	live := NewLive()
+	for range 2 {
+		if err := live.Update(f); err != nil {
+			t.Fatal(err)
+		}
+		d = recv()
+		if s, _ := d.Data[protocol.MIMETextHTML].(string); d.DisplayID == "" || !strings.HasPrefix(s, "<img width=\"300\"") {
+			t.Errorf("live update sent as display %q, %.60q", d.DisplayID, s)
+		}
+	}
+	id := d.DisplayID
+	if _, err := live.Finish(f); err != nil {
+		t.Fatal(err)
+	}
+	if d = recv(); d.DisplayID != id || d.Data[protocol.MIMETextHTML] != "" {
+		t.Errorf("Finish sent display %q with %v, want block %q emptied", d.DisplayID, d.Data, id)
+	}
+	if d = recv(); d.DisplayID != "" || d.Data[protocol.MIMEImagePNG] == nil {
+		t.Errorf("Finish's static figure sent as display %q, %v", d.DisplayID, d.Data)
+	}
 	if err := gonbui.Error(); err != nil {
 		t.Errorf("gonbui error: %v", err)
 	}
 	// Each Display waited for GoNB's acknowledgement (gonbui.Sync): it
 	// returned only after its message was read, before the next one.
-	if n := syncs.Load(); n != 3 {
+	if n := syncs.Load(); n != 7 {
 		t.Errorf("%d sync requests, want 3 (one per Display)", n)
 	}
 	if f := backPipe(); f != nil {

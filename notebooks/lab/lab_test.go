@@ -1,0 +1,95 @@
+package lab
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gosimcne/gosimcne/internal/fakedata"
+	"github.com/gosimcne/gosimcne/tsimcne"
+)
+
+// fakeCIFAR writes a CIFAR-10 folder of synthetic images (batch 1 and the
+// test batch, 10 000 images each as the real files) and points
+// $TSIMCNE_DATA at it.
+func fakeCIFAR(t *testing.T) {
+	dir := t.TempDir()
+	fakedata.WriteCIFAR10(t, filepath.Join(dir, "cifar-10-batches-bin", "data_batch_1.bin"), 10000, 3, 1)
+	fakedata.WriteCIFAR10(t, filepath.Join(dir, "cifar-10-batches-bin", "test_batch.bin"), 10000, 3, 2)
+	t.Setenv("TSIMCNE_DATA", dir)
+}
+
+func TestCheckStopsOnError(t *testing.T) {
+	code := -1
+	exit = func(c int) { code = c }
+	defer func() { exit = os.Exit }()
+	Check(nil)
+	if code != -1 {
+		t.Fatalf("Check(nil) exited with %d", code)
+	}
+	if v := Must(7, nil); v != 7 {
+		t.Errorf("Must(7, nil) = %d", v)
+	}
+	Check(errors.New("no data"))
+	if code != 1 {
+		t.Errorf("Check(error) exit status %d, want 1", code)
+	}
+}
+
+func TestCIFAR10AndClassExamples(t *testing.T) {
+	fakeCIFAR(t)
+	train, test := CIFAR10(90, 0)
+	if train.N != 90 || test.N != 10000 {
+		t.Fatalf("got %d and %d images, want 90 and all 10 000", train.N, test.N)
+	}
+	idx := ClassExamples(train, 2)
+	// The fake files hold 3 of the 10 classes.
+	if len(idx) != 2*3 {
+		t.Fatalf("ClassExamples: %v", idx)
+	}
+	for k, i := range idx {
+		// Records cycle through the 3 fake classes: 0, 3 for class 0, ...
+		if train.Labels[i] != k/2 {
+			t.Errorf("example %d is image %d of class %d, want class %d", k, i, train.Labels[i], k/2)
+		}
+	}
+}
+
+func TestDirs(t *testing.T) {
+	t.Setenv("GONB_TMP_DIR", "/tmp/gonb-x")
+	t.Setenv("GONB_DIR", "/repo/notebooks")
+	if d := Dir("run"); d != "/tmp/gonb-x/run" {
+		t.Errorf("Dir = %s", d)
+	}
+	if d := RepoDir("runs", "paper"); d != "/repo/runs/paper" {
+		t.Errorf("RepoDir = %s", d)
+	}
+}
+
+// TestTrainAndWatch trains a tiny model through Train, then checks the
+// live view's picture: the loss curve alone, or curve and map once the
+// output is 2-D.
+func TestTrainAndWatch(t *testing.T) {
+	fakeCIFAR(t)
+	train, _ := CIFAR10(300, 0)
+	cfg := tsimcne.QuickConfig()
+	cfg.BatchSize, cfg.Epochs, cfg.Progress = 32, [3]int{1, 1, 1}, tsimcne.ProgressOff
+	dir := t.TempDir()
+	m := Train(dir, cfg, train)
+	if !m.Trained() {
+		t.Fatalf("Train returned a model at %v", m.Position())
+	}
+	w := newWatch(train)
+	f, err := w.figure(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Width() != 880 {
+		t.Errorf("live view %v px wide, want the curves and the map (880)", f.Width())
+	}
+	// A second Train of the same folder only loads the model.
+	if m2 := Train(dir, cfg, train); len(m2.History()) != 3 {
+		t.Errorf("reloaded model has %d epochs of history, want 3", len(m2.History()))
+	}
+}
