@@ -127,19 +127,21 @@ func ShowImages(ds *data.Dataset, idx []int, opts ...plots.Option) {
 // resume from.
 func Train(dir string, cfg tsimcne.Config, ds *data.Dataset) *tsimcne.Model {
 	cfg.CheckpointDir = dir
-	watch := newWatch(ds)
-	if plots.InNotebook() {
-		cfg.OnEpoch = watch.epoch
-	}
-	m := Must(tsimcne.New(cfg))
+	w := newWatch(ds)
+	m := Must(tsimcne.New(w.attach(cfg)))
 	if m.Trained() {
 		fmt.Printf("Already trained (checkpoint in %s): restart the kernel to train again.\n", dir)
 		return m
 	}
+	return fit(m, ds, w)
+}
+
+// fit trains m on ds to the end, with w's live view in a notebook.
+func fit(m *tsimcne.Model, ds *data.Dataset, w *watch) *tsimcne.Model {
 	start := time.Now()
 	err := m.Fit(ds)
-	if plots.InNotebook() {
-		Must(watch.live.Finish(Must(watch.figure(m))))
+	if plots.InNotebook() && len(m.History()) > 0 {
+		Must(w.live.Finish(Must(w.figure(m))))
 	}
 	Check(err)
 	fmt.Printf("Trained on %d images in %s.\n", ds.N, time.Since(start).Round(time.Second))
@@ -154,6 +156,14 @@ type watch struct {
 
 func newWatch(ds *data.Dataset) *watch {
 	return &watch{live: plots.NewLive(), sample: ds.Head(min(ds.N, 2000))}
+}
+
+// attach returns cfg with the live view as its OnEpoch, in a notebook.
+func (w *watch) attach(cfg tsimcne.Config) tsimcne.Config {
+	if plots.InNotebook() {
+		cfg.OnEpoch = w.epoch
+	}
+	return cfg
 }
 
 func (w *watch) epoch(m *tsimcne.Model, _ tsimcne.EpochStats) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gosimcne/gosimcne/internal/fakedata"
@@ -91,5 +92,50 @@ func TestTrainAndWatch(t *testing.T) {
 	// A second Train of the same folder only loads the model.
 	if m2 := Train(dir, cfg, train); len(m2.History()) != 3 {
 		t.Errorf("reloaded model has %d epochs of history, want 3", len(m2.History()))
+	}
+}
+
+// TestTrainRunAndBranchRun writes a pre-training and a branch of it as run
+// folders, and reads them back with their scale.
+func TestTrainRunAndBranchRun(t *testing.T) {
+	fakeCIFAR(t)
+	train, test := CIFAR10(300, 200)
+	cfg := tsimcne.QuickConfig()
+	cfg.BatchSize, cfg.Epochs, cfg.Progress = 32, [3]int{2, 0, 0}, tsimcne.ProgressOff
+	base := t.TempDir()
+	pre := TrainRun(filepath.Join(base, "pre"), cfg, train, test)
+	if pre.Map.Dim != cfg.PretrainDim && pre.Map.Dim != 32 {
+		t.Errorf("pre-training's map is %d-D", pre.Map.Dim)
+	}
+	b := cfg
+	b.Epochs, b.MapKernel, b.Seed = [3]int{2, 1, 1}, "gaussian", 5
+	r := BranchRun(filepath.Join(base, "gauss"), pre.Dir, b, train, test)
+	if r.Map.Dim != 2 || r.Map.N != 300 {
+		t.Fatalf("branch map %d-D with %d points, want 2-D, 300", r.Map.Dim, r.Map.N)
+	}
+	if acc := r.MapAccuracy(); !(acc > 0 && acc <= 1) || r.FeatureAccuracy() == 0 {
+		t.Errorf("accuracies %v / %v", acc, r.FeatureAccuracy())
+	}
+	if s := r.Scale(); !strings.HasPrefix(s, "cnn-tiny, 300 images, 2+1+1 epochs, ") || !strings.Contains(s, " on ") {
+		t.Errorf("Scale() = %q", s)
+	}
+	if len(r.Metrics.History) != 4 || r.Metrics.Config.MapKernel != "gaussian" {
+		t.Errorf("branch metrics: %d epochs, map kernel %q", len(r.Metrics.History), r.Metrics.Config.MapKernel)
+	}
+	// Finished runs are loaded, not trained again.
+	again := BranchRun(filepath.Join(base, "gauss"), pre.Dir, b, train, test)
+	if again.MapAccuracy() != r.MapAccuracy() {
+		t.Error("a finished run was not simply loaded")
+	}
+	if HasRun(filepath.Join(base, "none")) {
+		t.Error("HasRun of a missing folder")
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{7: "7", 999: "999", 1000: "1 000", 60000: "60 000", 1234567: "1 234 567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
