@@ -128,3 +128,19 @@ func ImageGrid(images []image.Image, captions []string, opts ...Option) (*Figure
 	}
 	return f, nil
 }
+
+// WithTitle returns a copy of f with a title band above it (bold, centred;
+// a title wider than the figure is shortened with an ellipsis), e.g. the
+// scale of the runs over a Row of their maps, so that a picture copied out
+// of its notebook still says what it shows.
+func (f *Figure) WithTitle(title string) *Figure {
+	const size = 14.0
+	band := size*1.35 + 10
+	out := &Figure{width: f.width, height: f.height + band, scale: f.scale, background: f.background,
+		kind: f.kind, outputPath: f.outputPath}
+	out.text(f.width/2, size+6, ellipsize(title, f.width-2*margin, size, true), size, true, black, anchorMiddle)
+	for _, it := range f.items {
+		out.add(shiftItem(it, 0, band))
+	}
+	return out
+}

@@ -129,3 +129,26 @@ func TestScaleBarLength(t *testing.T) {
 		t.Errorf("bar widths %v and %v px, want equal and visible", w0, w1)
 	}
 }
+
+func TestWithTitle(t *testing.T) {
+	f, err := Map([]float32{0, 0, 1, 1}, nil, nil, Size(200, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := f.WithTitle("cnn4, 60 000 images")
+	if g.Width() != 200 || g.Height() <= 100 {
+		t.Fatalf("titled figure %vx%v", g.Width(), g.Height())
+	}
+	svg, _ := g.SVG()
+	if !bytes.Contains(svg, []byte(">cnn4, 60 000 images<")) {
+		t.Error("title missing from the SVG")
+	}
+	long := g.WithTitle(strings.Repeat("very long title ", 40))
+	svg, _ = long.SVG()
+	if !bytes.Contains(svg, []byte("…")) {
+		t.Error("a title wider than the figure was not shortened")
+	}
+	if len(f.items) == len(g.items) {
+		t.Error("WithTitle changed the original figure or added nothing")
+	}
+}
