@@ -1,14 +1,20 @@
 package lab
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	stdpng "image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
+
 	"github.com/gosimcne/gosimcne/internal/fakedata"
 	"github.com/gosimcne/gosimcne/tsimcne"
+	"github.com/gosimcne/gosimcne/tsimcne/data"
 )
 
 // fakeCIFAR writes a CIFAR-10 folder of synthetic images (batch 1 and the
@@ -136,6 +142,56 @@ func TestThousands(t *testing.T) {
 	for n, want := range map[int]string{7: "7", 999: "999", 1000: "1 000", 60000: "60 000", 1234567: "1 234 567"} {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestPlotsPNG(t *testing.T) {
+	a, b := plot.New(), plot.New()
+	a.Title.Text, b.Title.Text = "a", "b"
+	png, err := PlotsPNG(400, 200, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := stdpng.Decode(bytes.NewReader(png))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Bounds().Dx() != 400 || img.Bounds().Dy() != 200 {
+		t.Errorf("PNG is %v, want 400x200", img.Bounds())
+	}
+	if _, err := PlotsPNG(400, 200); err == nil {
+		t.Error("no plots: no error")
+	}
+}
+
+// TestExampleFolderReadsBack writes images as a class folder and reads it
+// back with data.LoadImageFolder: same pixels, same classes.
+func TestExampleFolderReadsBack(t *testing.T) {
+	fakeCIFAR(t)
+	train, _ := CIFAR10(12, 1)
+	dir, err := ExampleFolder(filepath.Join(t.TempDir(), "photos"), train, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := data.LoadImageFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.N != 12 || len(back.ClassNames) != 3 {
+		t.Fatalf("read back %d images of %d classes, want 12 of 3", back.N, len(back.ClassNames))
+	}
+	// Files sort by class name, then index: compare each file with its source image.
+	for k, f := range back.Files {
+		var i int
+		if _, err := fmt.Sscanf(filepath.Base(f), "%05d.png", &i); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(back.Image(k), train.Image(i)) {
+			t.Fatalf("%s differs from image %d", f, i)
+		}
+		if back.ClassNames[back.Labels[k]] != train.ClassNames[train.Labels[i]] {
+			t.Fatalf("%s in class %s, image %d is %s", f, back.ClassNames[back.Labels[k]], i, train.ClassNames[train.Labels[i]])
 		}
 	}
 }

@@ -2,6 +2,8 @@ package augment
 
 import (
 	"fmt"
+	"image"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -311,4 +313,23 @@ func (a *Augmenter) parallel(n int, fn func(s *scratch, task int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// ViewImage returns view k of a batch of views made by Views (float32
+// NHWC, h×w, 3 channels, values in [0, 1] without Normalize) as an image,
+// to look at what the augmentations did. Values outside [0, 1] are clipped.
+func ViewImage(views []float32, k, h, w int) (*image.RGBA, error) {
+	n := h * w * 3
+	if k < 0 || h <= 0 || w <= 0 || (k+1)*n > len(views) {
+		return nil, fmt.Errorf("augment: view %d of %dx%d does not fit %d values", k, h, w, len(views))
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	v := views[k*n : (k+1)*n]
+	for p := range h * w {
+		for c := range 3 {
+			img.Pix[4*p+c] = uint8(math.Round(255 * math.Min(1, math.Max(0, float64(v[3*p+c])))))
+		}
+		img.Pix[4*p+3] = 255
+	}
+	return img, nil
 }
