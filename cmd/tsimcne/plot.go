@@ -48,6 +48,7 @@ type plotOptions struct {
 	out       string
 	title     string
 	outliers  int
+	scale     float64
 	imageSize int
 	skipBad   bool
 }
@@ -62,6 +63,7 @@ func (o *plotOptions) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "output `folder` (default: the run folder, or the embedding file's folder)")
 	fs.StringVar(&o.title, "title", "", "title of the map (default: data set, number of images, kNN accuracy)")
 	fs.IntVar(&o.outliers, "outliers", runs.DefaultOutliers, "number of outliers to show")
+	fs.Float64Var(&o.scale, "scale", 1, "pixel `density` of the PNG pictures: 2 doubles their pixels in each direction (crisp on high-density screens and in print) without changing their layout")
 	fs.IntVar(&o.imageSize, "image-size", 0, "side in `pixels` that folder images are resized to (default: the run's, else 32)")
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images of a folder that cannot be read (each one is listed on stderr) instead of stopping")
 }
@@ -83,6 +85,8 @@ func runPlot(e *env, args []string) error {
 		return usagef("-split needs -dataset")
 	case o.outliers < 1:
 		return usagef("-outliers must be at least 1")
+	case !(o.scale >= 0.5 && o.scale <= 8):
+		return usagef("-scale must be between 0.5 and 8, got %v", o.scale)
 	}
 	var (
 		in  runs.Pictures
@@ -105,7 +109,7 @@ func runPlot(e *env, args []string) error {
 		return err
 	}
 	t0 := time.Now()
-	in.Outliers = o.outliers
+	in.Outliers, in.Scale = o.outliers, o.scale
 	files, err := runs.WritePictures(out, in)
 	if len(files) > 0 {
 		e.printf("Wrote in %s (%s): %s\n", out, formatSeconds(time.Since(t0).Seconds()), strings.Join(describeFiles(files), ", "))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -13,10 +14,15 @@ import (
 
 // PlotsPNG draws gonum plots side by side, aligned, in one PNG of widthPx
 // × heightPx pixels (curves such as kernels or loss histories; package
-// plots draws the maps).
+// plots draws the maps). Their text is set in Liberation Sans, the font
+// of package plots (gonum's default is the serif), so that a notebook's
+// figures share one font family.
 func PlotsPNG(widthPx, heightPx int, ps ...*plot.Plot) ([]byte, error) {
 	if len(ps) == 0 || widthPx <= 0 || heightPx <= 0 {
 		return nil, fmt.Errorf("lab: PlotsPNG of %d plots at %dx%d", len(ps), widthPx, heightPx)
+	}
+	for _, p := range ps {
+		sans(p)
 	}
 	px := func(n int) vg.Length { return vg.Length(n) * vg.Inch / 96 }
 	c := vgimg.NewWith(vgimg.UseWH(px(widthPx), px(heightPx)), vgimg.UseDPI(96))
@@ -39,4 +45,12 @@ func ShowPlots(widthPx, heightPx int, ps ...*plot.Plot) {
 	png := Must(PlotsPNG(widthPx, heightPx, ps...))
 	gonbui.DisplayPNG(png)
 	gonbui.Sync()
+}
+
+// sans sets every text of p in the sans-serif variant of its typeface.
+func sans(p *plot.Plot) {
+	for _, f := range []*font.Font{&p.Title.TextStyle.Font, &p.X.Label.TextStyle.Font, &p.Y.Label.TextStyle.Font,
+		&p.X.Tick.Label.Font, &p.Y.Tick.Label.Font, &p.Legend.TextStyle.Font} {
+		f.Variant = "Sans"
+	}
 }

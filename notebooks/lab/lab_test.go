@@ -163,6 +163,9 @@ func TestPlotsPNG(t *testing.T) {
 	if _, err := PlotsPNG(400, 200); err == nil {
 		t.Error("no plots: no error")
 	}
+	if a.Title.TextStyle.Font.Variant != "Sans" || b.Y.Tick.Label.Font.Variant != "Sans" {
+		t.Errorf("fonts %v, %v: want the sans-serif of package plots", a.Title.TextStyle.Font, b.Y.Tick.Label.Font)
+	}
 }
 
 // TestExampleFolderReadsBack writes images as a class folder and reads it

@@ -2,6 +2,7 @@ package runs
 
 import (
 	"encoding/json"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -155,6 +156,19 @@ func TestRunPictures(t *testing.T) {
 	if img, err := png.Decode(f); err != nil || img.Bounds().Dx() < 200 {
 		t.Errorf("thumbnails.png: %v", err)
 	}
+	// At Scale 2 every PNG has twice the pixels in each direction.
+	dir2 := t.TempDir()
+	in.Scale = 2
+	if _, err := WritePictures(dir2, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Scale = 0
+	for _, name := range []string{HistoryPNG, MapPNG, ThumbnailsPNG, OutliersPNG, OutliersMapPNG} {
+		a, b := pngSize(t, filepath.Join(dir, name)), pngSize(t, filepath.Join(dir2, name))
+		if b.X != 2*a.X || b.Y != 2*a.Y {
+			t.Errorf("%s: %v at scale 2, %v at 1", name, b, a)
+		}
+	}
 
 	res.TrainMap, res.TestMap = flat(20, im.Train.Labels, 3), flat(4, im.Test.Labels, 3)
 	if in, err = RunPictures(info.Data.Dataset, im, res, history); err != nil || in.Map != nil || len(in.History) != 2 {
@@ -174,4 +188,19 @@ func TestMapTitle(t *testing.T) {
 	if got := MapTitle(FolderPrefix+"/x/photos", 3, nil); got != "t-SimCNE map of photos (3 images)" {
 		t.Errorf("MapTitle = %q", got)
 	}
+}
+
+// pngSize returns the pixel size of the PNG file path.
+func pngSize(t *testing.T, path string) image.Point {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return image.Pt(cfg.Width, cfg.Height)
 }

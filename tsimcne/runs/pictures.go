@@ -47,6 +47,9 @@ type Pictures struct {
 	// History is the run's per-epoch history, drawn as history.png when
 	// not empty.
 	History []tsimcne.EpochStats
+	// Scale is the pixel density of the PNG pictures (plots.Scale; 0 or 1:
+	// one pixel per layout pixel).
+	Scale float64
 }
 
 // MapTitle is the title of the map of n images of dataset, with its kNN
@@ -98,7 +101,7 @@ func WritePictures(dir string, in Pictures) ([]string, error) {
 		return nil
 	}
 	if len(in.History) > 0 {
-		fig, err := plots.History(in.History, plots.Size(800, 500))
+		fig, err := plots.History(in.History, plots.Size(800, 500), plots.Scale(in.Scale))
 		if err != nil {
 			return written, fmt.Errorf("drawing the training history: %w", err)
 		}
@@ -119,7 +122,7 @@ func WritePictures(dir string, in Pictures) ([]string, error) {
 	if in.Images != nil && in.Images.N != m.N {
 		return nil, fmt.Errorf("%d images for %d map points", in.Images.N, m.N)
 	}
-	var common []plots.Option
+	common := []plots.Option{plots.Scale(in.Scale)}
 	if in.Images != nil && in.Images.CoarseLabels != nil && m.Labels != nil {
 		// CIFAR-100: shades of the 20 superclass colours.
 		common = append(common, plots.Superclasses(in.Images.CoarseLabels, in.Images.CoarseClassNames))
