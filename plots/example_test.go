@@ -107,3 +107,23 @@ func ExampleHistory() {
 	fmt.Println(fig.Width(), fig.Height())
 	// Output: 800 460
 }
+
+func ExampleRow() {
+	xy, labels, names := embedding()
+	// Two maps side by side, each with a scale bar, under one title saying what they show.
+	a, err := plots.Map(xy, labels, names, plots.Title("left"), plots.Size(300, 300), plots.NoLegend(), plots.ScaleBar())
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, err := plots.Map(xy[:200], labels[:100], names, plots.Title("right"), plots.Size(400, 300), plots.ScaleBar())
+	if err != nil {
+		log.Fatal(err)
+	}
+	row, err := plots.Row(a, b)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fig := row.WithTitle("Toy maps, 300 and 100 points")
+	fmt.Println(fig.Width(), fig.Height() > 300)
+	// Output: 700 true
+}
