@@ -12,11 +12,6 @@ import (
 	"github.com/gosimcne/gosimcne/tsimcne/history"
 )
 
-// branchFields are the settings (by JSON name) a branch may change: those
-// of the map's stages (2 and 3) and the seed. Epochs, WarmupEpochs and
-// StageLRFactors may change in their stage-2 and stage-3 entries only.
-var branchFields = []string{"map_kernel", "exaggeration", "out_dim", "seed"}
-
 // Branch starts a new run from this model's pre-training: a model whose
 // stage 1 is this one's, whose stages 2 and 3 (the 2-D map) will train
 // with cfg's settings, in the new checkpoint folder cfg.CheckpointDir.
@@ -106,20 +101,10 @@ func (m *Model) CheckBranch(cfg Config) error {
 	if m.HeadDim() != m.cfg.PretrainDim || (pos.Stage <= 3 && (pos.Epoch > 0 || pos.Batch > 0)) {
 		return fmt.Errorf("the model has started training its map (stage 2 or 3); branch from a run that trained stage 1 only (epochs n,0,0)")
 	}
-	// Everything but the map's settings must be stage 1's.
+	// Everything but the settings of the map's stages (2 and 3) and the
+	// seed must be stage 1's.
 	want := cfg
-	for _, f := range branchFields {
-		switch f {
-		case "map_kernel":
-			want.MapKernel = m.cfg.MapKernel
-		case "exaggeration":
-			want.Exaggeration = m.cfg.Exaggeration
-		case "out_dim":
-			want.OutDim = m.cfg.OutDim
-		case "seed":
-			want.Seed = m.cfg.Seed
-		}
-	}
+	want.MapKernel, want.Exaggeration, want.OutDim, want.Seed = m.cfg.MapKernel, m.cfg.Exaggeration, m.cfg.OutDim, m.cfg.Seed
 	for s := 1; s < 3; s++ {
 		want.Epochs[s] = m.cfg.Epochs[s]
 		want.WarmupEpochs[s] = m.cfg.WarmupEpochs[s]

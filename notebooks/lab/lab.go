@@ -152,10 +152,11 @@ func fit(m *tsimcne.Model, ds *data.Dataset, w *watch) *tsimcne.Model {
 type watch struct {
 	live   *plots.Live
 	sample *data.Dataset
+	n      int // images trained on
 }
 
 func newWatch(ds *data.Dataset) *watch {
-	return &watch{live: plots.NewLive(), sample: ds.Head(min(ds.N, 2000))}
+	return &watch{live: plots.NewLive(), sample: ds.Head(min(ds.N, 2000)), n: ds.N}
 }
 
 // attach returns cfg with the live view as its OnEpoch, in a notebook.
@@ -175,29 +176,34 @@ func (w *watch) epoch(m *tsimcne.Model, _ tsimcne.EpochStats) error {
 }
 
 // figure draws the loss curve and, once the output is 2-D, the map of the
-// sample images.
+// sample images; the titles say what is trained (backbone, images, epochs).
 func (w *watch) figure(m *tsimcne.Model) (*plots.Figure, error) {
 	h := m.History()
 	if len(h) == 0 {
 		return nil, fmt.Errorf("lab: no epoch trained yet")
 	}
-	last := h[len(h)-1]
+	last, c := h[len(h)-1], m.Config()
 	curves, err := plots.History(h, plots.Size(440, 320),
-		plots.Title(fmt.Sprintf("Loss after stage %d, epoch %d", last.Stage, last.Epoch+1)))
+		plots.Title(fmt.Sprintf("Loss after stage %d, epoch %d of %d", last.Stage, last.Epoch+1, c.Epochs[last.Stage-1])))
 	if err != nil {
 		return nil, err
 	}
+	scale := fmt.Sprintf("%s, %d images, epochs %d+%d+%d", c.Backbone, w.n, c.Epochs[0], c.Epochs[1], c.Epochs[2])
 	if m.HeadDim() != 2 {
-		return curves, nil
+		return curves.WithTitle(scale), nil
 	}
 	emb, err := m.Transform(w.sample)
 	if err != nil {
 		return nil, err
 	}
 	mp, err := plots.Map(emb.Points, emb.Labels, emb.ClassNames, plots.Size(440, 320), plots.NoLegend(),
-		plots.Title(fmt.Sprintf("The map now: %d images", w.sample.N)))
+		plots.Title(fmt.Sprintf("The map now (%d images shown)", w.sample.N)))
 	if err != nil {
 		return nil, err
 	}
-	return plots.Row(curves, mp)
+	row, err := plots.Row(curves, mp)
+	if err != nil {
+		return nil, err
+	}
+	return row.WithTitle(scale), nil
 }
