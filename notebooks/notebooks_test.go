@@ -69,7 +69,8 @@ var expected = map[string]expectation{
 	"quickstart.ipynb":    {minPictures: 4, texts: []string{"kNN accuracy", "Trained on"}},
 	"method.ipynb":        {minPictures: 8, texts: []string{"after stage 3", "repulsion"}},
 	"cifar10_map.ipynb":   {minPictures: 5, texts: []string{"kNN accuracy", "interactive page"}},
-	"paper_figures.ipynb": {minPictures: 2, texts: []string{"pixel space", "2d-from-start: trained"}},
+	"own_images.ipynb":    {minPictures: 4, texts: []string{"Trained on", "new images: kNN accuracy"}},
+	"paper_figures.ipynb": {minPictures: 2, texts: []string{"pixel space", "Cauchy map above pixel space"}},
 }
 
 // executeTimeout bounds the execution of one notebook; the notebooks
