@@ -13,7 +13,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"image"
@@ -23,10 +22,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/gosimcne/gosimcne/internal/memstat"
 	"github.com/gosimcne/gosimcne/tsimcne"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 )
@@ -48,12 +47,12 @@ func main() {
 func run(n, size int, dir, backbone string, batch, embedBatch int) error {
 	src := filepath.Join(dir, "images")
 	phase := func(name string, f func() error) error {
-		resetPeak()
+		memstat.ResetPeakRSS()
 		t0 := time.Now()
 		if err := f(); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		fmt.Printf("%-36s %9.1f s   peak RSS %6.0f MiB\n", name, time.Since(t0).Seconds(), peakMiB())
+		fmt.Printf("%-36s %9.1f s   peak RSS %6.0f MiB\n", name, time.Since(t0).Seconds(), memstat.PeakRSSMiB())
 		return nil
 	}
 	if err := phase(fmt.Sprintf("generate %d JPEG files", n), func() error { return generate(src, n, size) }); err != nil {
@@ -168,27 +167,4 @@ func count(dir string) int {
 		n += len(files)
 	}
 	return n
-}
-
-// resetPeak resets the process's peak resident set size (Linux: writing 5
-// to /proc/self/clear_refs); elsewhere peaks are since the start.
-func resetPeak() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakMiB returns the peak resident set size (VmHWM) in MiB, or 0 where
-// /proc is missing.
-func peakMiB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
-			return kb / 1024
-		}
-	}
-	return 0
 }

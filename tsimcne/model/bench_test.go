@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/gosimcne/gosimcne/internal/memstat"
 	"github.com/gosimcne/gosimcne/kernels"
 	"github.com/gosimcne/gosimcne/tsimcne/loss"
 )
@@ -77,32 +77,11 @@ func benchmarkTrainStep(b *testing.B, stage int) {
 				step.MustExec(images)
 			}
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "views/s")
-			if hwm := peakRSSMiB(); hwm > 0 {
+			if hwm := memstat.PeakRSSMiB(); hwm > 0 {
 				b.ReportMetric(hwm, "peakRSS_MiB")
 			}
 		})
 	}
-}
-
-// peakRSSMiB returns the process's peak resident set size (VmHWM in
-// /proc/self/status) in MiB, or 0 where unavailable. It is process-wide and
-// never decreases: measure one backbone per process for memory numbers.
-func peakRSSMiB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			fields := strings.Fields(rest)
-			if len(fields) >= 1 {
-				if kb, err := strconv.ParseFloat(fields[0], 64); err == nil {
-					return kb / 1024
-				}
-			}
-		}
-	}
-	return 0
 }
 
 func BenchmarkInference(b *testing.B) {
