@@ -139,7 +139,7 @@ func newTrainRun(e *env, args []string) (*trainRun, error) {
 	case r.resume:
 		err = o.resumedSettings(e, r, preset, dataset, set, args)
 	case r.pretrained != "":
-		err = o.branchSettings(r, preset, dataset, set, args)
+		err = o.branchSettings(e, r, preset, dataset, set, args)
 	default:
 		err = o.newSettings(r, preset, dataset, set, args)
 	}
@@ -149,11 +149,8 @@ func newTrainRun(e *env, args []string) (*trainRun, error) {
 	if err := o.completeSettings(e, r, set); err != nil {
 		return nil, err
 	}
-	if r.pretrained != "" {
+	if r.source != nil {
 		// Refuse a branch before loading images or writing anything.
-		if r.source, err = tsimcne.Load(r.pretrained, func(c *tsimcne.Config) { c.Log, c.Progress = r.cfg.Log, r.cfg.Progress }); err != nil {
-			return nil, fmt.Errorf("-pretrained: %w", err)
-		}
 		if err := r.source.CheckBranch(r.cfg); err != nil {
 			return nil, fmt.Errorf("-pretrained %s: %w", r.pretrained, err)
 		}
@@ -208,10 +205,7 @@ func (o *trainOptions) resumedSettings(e *env, r *trainRun, preset, dataset stri
 	case err != nil:
 		return fmt.Errorf("-resume: %w", err)
 	default:
-		if set["preset"] && preset != r.info.Preset {
-			return fmt.Errorf("-resume: the run in %s was started with -preset %s, not %s", r.out, r.info.Preset, preset)
-		}
-		if err := o.checkResumeData("-resume", r.info.Data, dataset, set); err != nil {
+		if err := o.checkSavedRun("-resume", r.out, &r.info, preset, dataset, set); err != nil {
 			return err
 		}
 	}
@@ -221,43 +215,46 @@ func (o *trainOptions) resumedSettings(e *env, r *trainRun, preset, dataset stri
 	if set["features"] {
 		r.info.Features = o.features
 	}
+	return nil
+}
+
+// checkSavedRun checks the flags given against the run.json (info) of the
+// run in dir that -resume continues or -pretrained starts from (flag): the
+// preset and the data selection must be the run's; -data may say where
+// the data are now (they may have moved; the library checks the number of
+// images), which info then records for plot and embed. (Without -data,
+// newRunInfo's applyData records it for a run without run.json.)
+func (o *trainOptions) checkSavedRun(flag, dir string, info *runs.Info, preset, dataset string, set map[string]bool) error {
+	if set["preset"] && preset != info.Preset {
+		return fmt.Errorf("%s: the run in %s was started with -preset %s, not %s", flag, dir, info.Preset, preset)
+	}
+	if err := o.checkResumeData(flag, info.Data, dataset, set); err != nil {
+		return err
+	}
 	if set["data"] {
-		// The data may have moved: remember where it is now, for plot
-		// and embed. (The library checks the number of images.)
-		r.info.Data.DataDir, _ = filepath.Abs(o.dataDir)
+		info.Data.DataDir, _ = filepath.Abs(o.dataDir)
 	}
 	return nil
 }
 
 // branchSettings sets the settings of a run that starts from another run's
-// pre-training (-pretrained): that run's settings and data selection, which
-// the data flags given must agree with; the flags then change the map's
-// stages (tsimcne.Model.Branch says which settings may differ).
-func (o *trainOptions) branchSettings(r *trainRun, preset, dataset string, set map[string]bool, args []string) error {
-	src := r.pretrained
-	dir, has, err := tsimcne.CheckpointFolder(src)
-	if err == nil && !has {
-		err = fmt.Errorf("no checkpoint in %s", src)
+// pre-training (-pretrained): that run's model, settings and data
+// selection, which the data flags given must agree with; the flags then
+// change the map's stages (tsimcne.Model.CheckBranch says which settings
+// may differ, once they are applied).
+func (o *trainOptions) branchSettings(e *env, r *trainRun, preset, dataset string, set map[string]bool, args []string) error {
+	var err error
+	if r.info, err = runs.ReadInfo(r.pretrained); err != nil {
+		return fmt.Errorf("-pretrained: %s is not a run folder of tsimcne train: %w", r.pretrained, err)
 	}
-	if err != nil {
-		return fmt.Errorf("-pretrained: %w", err)
-	}
-	if r.cfg, err = tsimcne.LoadConfig(filepath.Join(dir, tsimcne.ConfigFileName)); err != nil {
-		return fmt.Errorf("-pretrained: %w", err)
-	}
-	if r.info, err = runs.ReadInfo(src); err != nil {
-		return fmt.Errorf("-pretrained: %s is not a run folder of tsimcne train: %w", src, err)
-	}
-	if set["preset"] && preset != r.info.Preset {
-		return fmt.Errorf("-pretrained: the run in %s was started with -preset %s, not %s", src, r.info.Preset, preset)
-	}
-	if err := o.checkResumeData("-pretrained", r.info.Data, dataset, set); err != nil {
+	if err := o.checkSavedRun("-pretrained", r.pretrained, &r.info, preset, dataset, set); err != nil {
 		return err
 	}
-	if set["data"] {
-		r.info.Data.DataDir, _ = filepath.Abs(o.dataDir)
+	if r.source, err = tsimcne.Load(r.pretrained, func(c *tsimcne.Config) { c.Log = e.stdout }); err != nil {
+		return fmt.Errorf("-pretrained: %w", err)
 	}
-	r.info.Pretrained, _ = filepath.Abs(src)
+	r.cfg = r.source.Config()
+	r.info.Pretrained, _ = filepath.Abs(r.pretrained)
 	r.info.Created = time.Now().UTC().Round(time.Second)
 	r.info.Command = append([]string{"train"}, args...)
 	r.info.K, r.info.Features = o.k, o.features

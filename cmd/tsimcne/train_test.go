@@ -408,3 +408,58 @@ func TestMomentumDecayFlags(t *testing.T) {
 		t.Errorf("config %v / %v, want 0.5 / 0.001", c.Momentum, c.WeightDecay)
 	}
 }
+
+// TestTrainPretrained branches the map's stages from a stage-1 run: the
+// branch trains with its own map kernel and seed on the pre-training's data
+// and records where it started; branches that would change the
+// pre-training, or its data, are refused before anything is written.
+func TestTrainPretrained(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "shapes")
+	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	pre := filepath.Join(root, "pre")
+	runCmd(t, append(tinyTrainArgs(images, pre), "-epochs", "2,0,0", "-pictures=false")...).wantCode(t, exitOK)
+
+	branch := filepath.Join(root, "gauss")
+	r := runCmd(t, "train", "-pretrained", pre, "-epochs", "2,1,1", "-map-kernel", "gaussian", "-seed", "3",
+		"-out", branch, "-pictures=false", "-progress", "lines")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "Starting from the pre-training of "+pre) || !strings.Contains(r.stdout, "kernel cauchy, in 2-D gaussian, seed 3") {
+		t.Errorf("branch start not announced:\n%s", r.stdout)
+	}
+	mustExist(t, branch, "metrics.json", "embedding_test.csv")
+	info, err := runs.ReadInfo(branch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if abs, _ := filepath.Abs(pre); info.Pretrained != abs || info.Data.Dataset != "folder:"+images || info.Data.Seed != 1 {
+		t.Errorf("branch run.json: pretrained %q, data %+v", info.Pretrained, info.Data)
+	}
+	met, err := runs.ReadMetrics(branch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(met.History) != 4 || met.Config.MapKernel != "gaussian" || met.Config.Seed != 3 || met.Config.Epochs != [3]int{2, 1, 1} {
+		t.Errorf("branch metrics: %d epochs, config %+v", len(met.History), met.Config)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-kernel", "gaussian"}, `kernel: "cauchy" (pre-training) vs "gaussian" (now)`},
+		{[]string{"-epochs", "3,1,1"}, "epochs"},
+		{[]string{"-train-limit", "20"}, "-pretrained: the run was trained on other data"},
+		{[]string{"-resume"}, "give one of them"},
+	} {
+		out := filepath.Join(root, "refused")
+		r := runCmd(t, append([]string{"train", "-pretrained", pre, "-out", out}, c.args...)...)
+		if r.code == exitOK || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want an error with %q", c.args, r.code, r.stderr, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: the refused branch wrote %s", c.args, out)
+		}
+	}
+}
