@@ -13,7 +13,7 @@ func Row(figs ...*Figure) (*Figure, error) {
 	if len(figs) == 0 {
 		return nil, fmt.Errorf("plots: Row of no figures")
 	}
-	out := &Figure{scale: figs[0].scale, background: figs[0].background, kind: "row", outputPath: ""}
+	out := &Figure{scale: figs[0].scale, background: figs[0].background, kind: "row"}
 	for i, f := range figs {
 		if f == nil {
 			return nil, fmt.Errorf("plots: Row: figure %d is nil", i)
