@@ -536,6 +536,10 @@ type viewStream struct {
 	inputs map[int]*[2]*tensors.Tensor
 	slot   int // which of the two tensors the next batch is made in
 
+	// pages releases the pages of a mapped dataset behind the batches
+	// (data.PageReleaser): used by one fill at a time.
+	pages *data.PageReleaser
+
 	prefetch bool
 	// device, if set, is the backend the views are copied to as soon as
 	// they are made (in the background with prefetch): set for backends
@@ -563,7 +567,7 @@ func newViewStream(ds *data.Dataset, aug *augment.Augmenter, cfg Config, stage i
 	}
 	return &viewStream{ds: ds, aug: aug, seed: cfg.Seed, stage: stage, batchSize: cfg.BatchSize,
 		batchesPerEpoch: nb, dropLast: cfg.DropLast, epoch: pos.Epoch, batch: pos.Batch, permEpoch: -1,
-		prefetch: cfg.Prefetch.on(false)}
+		prefetch: cfg.Prefetch.on(false), pages: data.NewPageReleaser(ds, false)}
 }
 
 // Name implements train.Dataset.
@@ -648,6 +652,8 @@ func (s *viewStream) start(e, b int) *viewBatch {
 			vb.err = fmt.Errorf("input tensor of batch %d of epoch %d: %w", b, e, err)
 		} else if augErr != nil {
 			vb.err = fmt.Errorf("making views of batch %d of epoch %d: %w", b, e, augErr)
+		} else if err := s.pages.Read(n, 0); err != nil {
+			vb.err = err
 		} else if s.device != nil {
 			// As the step's executable would (shared where the backend can).
 			if err := vb.t.MaterializeOnDevice(s.device, true, 0); err != nil {

@@ -96,6 +96,7 @@ func (m *Model) embed(ds *data.Dataset, withFeatures bool) (out, features *embed
 	idx := make([]int, 0, bs)
 	var outPts, featPts []float32
 	outDim, featDim := 0, 0
+	pages := data.NewPageReleaser(ds, true) // reads in order: bounded memory for a mapped file
 	for start := 0; start < ds.N; start += bs {
 		n := min(bs, ds.N-start)
 		idx = idx[:0]
@@ -104,6 +105,9 @@ func (m *Model) embed(ds *data.Dataset, withFeatures bool) (out, features *embed
 		}
 		clear(buf[n*vl:])
 		if err := plain.PlainInto(ds, idx, buf[:n*vl]); err != nil {
+			return nil, nil, fmt.Errorf("Transform: %w", err)
+		}
+		if err := pages.Read(n, start+n-1); err != nil {
 			return nil, nil, fmt.Errorf("Transform: %w", err)
 		}
 		input := tensors.FromFlatDataAndDimensions(buf, bs, h, w, 3)

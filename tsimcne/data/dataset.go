@@ -34,7 +34,8 @@ import (
 	"slices"
 )
 
-// Dataset is an in-memory image collection.
+// Dataset is an image collection: its pixels in memory, or for a prepared
+// dataset file (Prepared) a memory map of it.
 //
 // Pixels are uint8 in NHWC layout: image i, row y, column x, channel c is at
 // Images[((i*Height+y)*Width+x)*Channels+c]. Every reader in this package
@@ -62,6 +63,10 @@ type Dataset struct {
 	// separate files (LoadImageFolder), so that a point of interest in a map
 	// can be traced back; nil otherwise.
 	Files []string
+
+	// pages is the memory map behind Images for a prepared dataset (and
+	// copies sharing its images); nil for images in memory.
+	pages *mappedPages
 }
 
 // ImageSize returns the number of bytes of one image (Height*Width*Channels).

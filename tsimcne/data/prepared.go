@@ -90,10 +90,13 @@ type preparedSkip struct {
 }
 
 // Prepared is a Dataset read from a prepared dataset file (PrepareImageFolder,
-// OpenPrepared, LoadImageFolderCached). Its Images slice is a memory map of
-// the file (on Unix; elsewhere the pixels are read into memory): a private
-// copy-on-write mapping, so writing to Images is allowed and never reaches the
-// file, but the written pages then count as the process's own memory.
+// OpenPrepared, LoadImageFolderCached). Its Images slice is a read-only
+// memory map of the file (on Unix; elsewhere the pixels are read into
+// memory): the pages are read on demand, and the readers of this module
+// (training, Transform) release them behind them (ReleasePages,
+// PageReleaser), so that a file larger than memory is read with bounded
+// resident memory. Writing to Images faults: to change pixels, copy them
+// first (Subset or Head).
 //
 // The mapping lives until Close is called (or the process exits). After
 // Close, Images is nil, and any Dataset sharing the mapping (p.Dataset, or a
@@ -114,7 +117,6 @@ type Prepared struct {
 
 	srcDir string // the source folder as stored in the index
 	mu     sync.Mutex
-	unmap  func() error
 }
 
 // SkippedFile is an image file that could not be read when a prepared
@@ -135,14 +137,11 @@ func (p *Prepared) Close() error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.unmap == nil {
+	if p.Dataset == nil || p.pages == nil {
 		return nil
 	}
-	err := p.unmap()
-	p.unmap = nil
-	if p.Dataset != nil {
-		p.Images = nil
-	}
+	err := p.pages.close()
+	p.Images = nil
 	if err != nil {
 		return fmt.Errorf("data: closing prepared dataset %s: %w", p.Path, err)
 	}
@@ -498,12 +497,12 @@ func openPrepared(f *os.File) (*Prepared, error) {
 	if err := ds.validateMeta(); err != nil {
 		return nil, fmt.Errorf("damaged index: %w", err)
 	}
-	pixels, unmap, err := mapRecords(f, PreparedHeaderSize, ph.indexOff-PreparedHeaderSize)
+	pages, err := mapRecords(f, PreparedHeaderSize, ph.indexOff-PreparedHeaderSize)
 	if err != nil {
 		return nil, err
 	}
-	ds.Images = pixels
-	p.unmap = unmap
+	ds.Images = pages.b
+	ds.pages = pages
 	return p, nil
 }
 
