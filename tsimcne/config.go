@@ -108,6 +108,25 @@ type Config struct {
 	// training step runs (default PrefetchAuto). The batches are the same
 	// either way.
 	Prefetch Prefetch `json:"-"`
+	// Devices, if above 0, trains data-parallel over that many devices of
+	// the backend (XLA; the pure-Go backend has one device and no sharded
+	// execution): a device mesh with one axis (BatchAxis), each step's
+	// 2·BatchSize views split along it into equal contiguous blocks, one
+	// per device, and the step compiled once for the whole batch with
+	// GoMLX's AutoSharding (XLA's SPMD partitioner). BatchSize is the
+	// global batch, and everything is defined on it as on one device: the
+	// InfoNCE denominator of each view runs over the other 2·BatchSize-1
+	// views of all devices; batch norm's statistics are those of the whole
+	// batch (synchronised across devices, as SimCLR's, rather than per
+	// device, which would let the devices' batches leak through their
+	// statistics); the learning rate rule is the paper's for the global
+	// batch, 0.03·BatchSize/256, whatever the number of devices. Weights
+	// and optimizer state are replicated. 1 runs this sharded program on
+	// one device (a check that it trains as the plain one, which 0, the
+	// default, runs). BatchSize must be a multiple of Devices; an epoch's
+	// last, smaller batch is dropped when its views do not split evenly.
+	// Transform runs on one device.
+	Devices int `json:"-"`
 	// Log receives progress lines and messages; nil means os.Stdout.
 	Log io.Writer `json:"-"`
 	// EmbedBatchSize is the batch size used by Transform (default 500).
@@ -401,6 +420,10 @@ func (c Config) Validate() error {
 	switch {
 	case c.BatchSize < 1:
 		return fmt.Errorf("tsimcne config: batch size must be >= 1, got %d", c.BatchSize)
+	case c.Devices < 0:
+		return fmt.Errorf("tsimcne config: devices must be >= 0, got %d", c.Devices)
+	case c.Devices > 0 && c.BatchSize%c.Devices != 0:
+		return fmt.Errorf("tsimcne config: batch size %d does not split over %d devices (make it a multiple)", c.BatchSize, c.Devices)
 	case c.HiddenDim < 1 || c.PretrainDim < 1 || c.OutDim < 1:
 		return fmt.Errorf("tsimcne config: widths must be positive (hidden %d, pretrain %d, out %d)",
 			c.HiddenDim, c.PretrainDim, c.OutDim)

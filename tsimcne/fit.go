@@ -146,6 +146,7 @@ type stageRun struct {
 	opt      *optim.Optimizer
 	trainer  *train.Trainer
 	stream   *viewStream
+	feed     train.Dataset // stream, or stream sharded over Config.Devices
 	loop     *train.Loop
 	mode     Progress
 
@@ -203,6 +204,12 @@ func (m *Model) newStageRun(ctx stdctx.Context, ds *data.Dataset, aug *augment.A
 		s.stream.device = m.backend
 	}
 	s.stream.prefetch = m.cfg.Prefetch.on(accelerator)
+	s.feed = s.stream
+	if m.cfg.Devices > 0 {
+		if s.feed, err = newShardedStream(s.stream, m.cfg.Devices); err != nil {
+			return nil, err
+		}
+	}
 	s.loop = train.NewLoop(s.trainer)
 	return s, nil
 }
@@ -316,7 +323,7 @@ func (s *stageRun) run(ds *data.Dataset, pos Position) error {
 		m.printf("The first step compiles the training graph (XLA: a minute or more for large networks%s).\n", again)
 	}
 	steps := (s.sched.Epochs-pos.Epoch)*s.stream.batchesPerEpoch - pos.Batch
-	if _, err := s.loop.RunSteps(s.stream, steps); err != nil {
+	if _, err := s.loop.RunSteps(s.feed, steps); err != nil {
 		if s.stopErr != nil {
 			// Our own stop (interruption, non-finite loss): its message says
 			// it all, without the training loop's wrapping.
@@ -562,7 +569,7 @@ type viewBatch struct {
 
 func newViewStream(ds *data.Dataset, aug *augment.Augmenter, cfg Config, stage int, pos Position) *viewStream {
 	nb := ds.N / cfg.BatchSize
-	if !cfg.DropLast && ds.N%cfg.BatchSize != 0 {
+	if rest := ds.N % cfg.BatchSize; !cfg.DropLast && rest != 0 && (cfg.Devices == 0 || 2*rest%cfg.Devices == 0) {
 		nb++
 	}
 	return &viewStream{ds: ds, aug: aug, seed: cfg.Seed, stage: stage, batchSize: cfg.BatchSize,

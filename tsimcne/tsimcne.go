@@ -104,6 +104,9 @@ func New(cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDevices(b, cfg.Devices); err != nil {
+		return nil, err
+	}
 	m := &Model{cfg: cfg, backend: b, log: cfg.Log, embedExec: map[int]*context.Exec{}}
 	if m.log == nil {
 		m.log = os.Stdout

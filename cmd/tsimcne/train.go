@@ -282,6 +282,7 @@ func (o *trainOptions) completeSettings(e *env, r *trainRun, set map[string]bool
 		}
 	}
 	cfg.Prefetch = map[string]tsimcne.Prefetch{"auto": tsimcne.PrefetchAuto, "on": tsimcne.PrefetchOn, "off": tsimcne.PrefetchOff}[o.prefetch.v]
+	cfg.Devices = o.devices
 	cfg.CheckpointDir = r.ckptDir()
 	cfg.Log = e.stdout
 	cfg.Progress = progressMode(o.progress.v, e.stdout)
@@ -392,8 +393,12 @@ func (r *trainRun) printStart(e *env, pos tsimcne.Position) {
 		if c.MapKernel != "" && c.MapKernel != c.Kernel {
 			kernel += ", in 2-D " + c.MapKernel
 		}
+		on := r.model.Backend().Name()
+		if c.Devices > 0 {
+			on += fmt.Sprintf(" (data-parallel over %d devices, global batch %d)", c.Devices, c.BatchSize)
+		}
 		e.printf("Training t-SimCNE (preset %s): backbone %s, batch %d, epochs %d,%d,%d, lr %.4g, kernel %s, seed %d, backend %s\n",
-			r.info.Preset, c.Backbone, c.BatchSize, c.Epochs[0], c.Epochs[1], c.Epochs[2], c.BaseLearningRate(), kernel, c.Seed, r.model.Backend().Name())
+			r.info.Preset, c.Backbone, c.BatchSize, c.Epochs[0], c.Epochs[1], c.Epochs[2], c.BaseLearningRate(), kernel, c.Seed, on)
 		e.printf("Run folder: %s (Ctrl-C stops and saves a checkpoint; continue with -resume)\n", r.out)
 	}
 }

@@ -201,6 +201,9 @@ func TestTrainErrors(t *testing.T) {
 		{"bad kernel", []string{"train", "-kernel", "pareto"}, exitUsage, "-kernel"},
 		{"quick contradicts", []string{"train", "-quick", "-preset", "paper"}, exitUsage, "-quick"},
 		{"bad dataset", []string{"train", "-dataset", "imagenet"}, exitUsage, "unknown data set"},
+		{"negative devices", []string{"train", "-devices", "-1"}, exitUsage, "-devices"},
+		// The pure-Go backend of the tests has one device and no sharding.
+		{"devices without XLA", []string{"train", "-devices", "2", "-out", filepath.Join(root, "r4")}, exitError, "no sharded execution"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

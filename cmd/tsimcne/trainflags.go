@@ -53,6 +53,7 @@ type trainOptions struct {
 	pictures bool
 	progress *choiceValue
 	prefetch *choiceValue
+	devices  int
 }
 
 func (o *trainOptions) define(fs *flag.FlagSet) {
@@ -102,6 +103,8 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.Var(o.progress, "progress", "progress display `mode`: auto (a bar on a terminal, else a line per epoch), bar, lines or off")
 	o.prefetch = newChoice("auto", "auto", "on", "off")
 	fs.Var(o.prefetch, "prefetch", "make the next batch's views while a step runs: `mode` auto (on GPUs), on or off; the batches are the same either way")
+	fs.IntVar(&o.devices, "devices", 0, "train data-parallel over `N` devices (XLA only, e.g. GPUs): each step's batch is split over them, "+
+		"-batch stays the global batch and the loss and batch norm see all of it; 0 (default) uses one device the plain way")
 }
 
 // newRunInfo returns the run.json of a new run from the preset and the
@@ -122,6 +125,14 @@ func (o *trainOptions) checkValues(set map[string]bool) error {
 	if set["backbone"] {
 		if _, err := model.Lookup(o.backbone); err != nil {
 			return usagef("-backbone: %v", err)
+		}
+	}
+	if set["devices"] {
+		if o.devices < 0 {
+			return usagef("-devices: %d devices", o.devices)
+		}
+		if err := tsimcne.CheckDevices(o.devices); err != nil {
+			return fmt.Errorf("-devices: %w", err)
 		}
 	}
 	if set["kernel"] {
