@@ -4,48 +4,43 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gosimcne/gosimcne/internal/browser"
 )
 
-// findBrowser returns a headless-capable Chromium: $TSIMCNE_BROWSER, else
-// the first of the usual names on $PATH.
-func findBrowser() string {
-	if b := os.Getenv("TSIMCNE_BROWSER"); b != "" {
-		return b
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "headless_shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// screenshot renders url in headless Chromium at 800×600 and returns the
-// screenshot.
-func screenshot(t *testing.T, browser, url string) image.Image {
+// screenshot renders url in headless Chromium at 800×600 (2 s of virtual
+// time) and returns the screenshot.
+func screenshot(t *testing.T, browserPath, url string) image.Image {
 	t.Helper()
-	dir := t.TempDir()
-	shot := filepath.Join(dir, "shot.png")
+	shot := filepath.Join(t.TempDir(), "shot.png")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "--window-size=800,600",
-		"--hide-scrollbars", "--virtual-time-budget=2000", url)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s failed: %v\n%s", browser, err, out)
+	if err := browser.Screenshot(ctx, browserPath, url, shot, 800, 600, 2000); err != nil {
+		t.Fatal(err)
 	}
 	b, err := os.ReadFile(shot)
 	if err != nil {
-		t.Fatalf("no screenshot from %s: %v\n%s", browser, err, out)
+		t.Fatal(err)
 	}
 	return decodePNG(t, b)
+}
+
+// dumpDOM loads url in headless Chromium (real time, no virtual time: the
+// page's own timings stay real) and returns the DOM after the load.
+func dumpDOM(t *testing.T, browserPath, url string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	dom, err := browser.DumpDOM(ctx, browserPath, url, 800, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dom
 }
 
 // countIn counts the pixels of img inside r within tol of col.
@@ -66,13 +61,7 @@ func subImage(img image.Image, r image.Rectangle) image.Image {
 // TSIMCNE_REQUIRE_BROWSER=1 (as in CI), where it fails instead. Install with
 // `apt-get install -y chromium`, or point $TSIMCNE_BROWSER at a binary.
 func TestBrowserRendersPage(t *testing.T) {
-	browser := findBrowser()
-	if browser == "" {
-		if os.Getenv("TSIMCNE_REQUIRE_BROWSER") == "1" {
-			t.Fatal("no Chromium found (TSIMCNE_REQUIRE_BROWSER=1): apt-get install -y chromium, or set TSIMCNE_BROWSER")
-		}
-		t.Skip("no Chromium found: skipping the browser check (apt-get install -y chromium, or set TSIMCNE_BROWSER)")
-	}
+	b := needBrowser(t)
 	// Three clusters: class 0 right (10,0), class 1 upper left, class 2
 	// lower left; opaque points so that their centres have the exact colour.
 	xy, labels, names := blobs(3, 400, 41)
@@ -87,7 +76,7 @@ func TestBrowserRendersPage(t *testing.T) {
 	}
 	pal := paletteNRGBA(3)
 
-	img := screenshot(t, browser, "file://"+path)
+	img := screenshot(t, b, "file://"+path)
 	if b := img.Bounds(); b.Dx() != 800 || b.Dy() != 600 {
 		t.Fatalf("screenshot is %v", b)
 	}
@@ -118,7 +107,7 @@ func TestBrowserRendersPage(t *testing.T) {
 
 	// Hide class 1, hover a point of class 2: class 1 vanishes from the
 	// plot and the tooltip shows the point's image (solid colour, 96 px).
-	img = screenshot(t, browser, "file://"+path+"#hide=1&point=900")
+	img = screenshot(t, b, "file://"+path+"#hide=1&point=900")
 	if n := countIn(img, plotR, pal[1], 4); n > 0 {
 		t.Errorf("hidden class 1 still has %d pixels in the plot", n)
 	}
@@ -127,5 +116,75 @@ func TestBrowserRendersPage(t *testing.T) {
 	}
 	if n := countIn(img, plotR, classImageColor(2), 12); n < 80*80 {
 		t.Errorf("hover thumbnail: %d pixels of image colour %v, want >= %d", n, classImageColor(2), 80*80)
+	}
+}
+
+// needBrowser returns the Chromium to test with, or skips (fails with
+// TSIMCNE_REQUIRE_BROWSER=1, as in CI) when there is none.
+func needBrowser(t *testing.T) string {
+	t.Helper()
+	b := browser.Find()
+	if b == "" {
+		if os.Getenv("TSIMCNE_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no Chromium found (TSIMCNE_REQUIRE_BROWSER=1): apt-get install -y chromium, or set " + browser.EnvVar)
+		}
+		t.Skip("no Chromium found: skipping the browser check (apt-get install -y chromium, or set TSIMCNE_BROWSER)")
+	}
+	return b
+}
+
+// TestBrowserPansLargeMap is the million-point page's check at a size that
+// fits CI (100 000 points; bench/million runs it at 1 000 000): the page
+// opens, #view= moves the map (a pan to the right-hand cluster puts it in
+// the middle of the screenshot, the others out of sight), and #bench= pans
+// through the drag's code frame by frame and reports its timings.
+func TestBrowserPansLargeMap(t *testing.T) {
+	b := needBrowser(t)
+	xy, labels, names := blobs(3, 100000/3, 43)
+	page, err := Interactive(xy, labels, names, Alpha(1), Title("pan test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "map.html")
+	if err := page.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	pal := paletteNRGBA(3)
+	plotR := image.Rect(0, 50, 800-192, 600)
+	centre := image.Rect(plotR.Min.X+150, plotR.Min.Y+150, plotR.Max.X-150, plotR.Max.Y-150)
+
+	// Class 0's blob is at (10, 0); centred at 3x the fitted zoom, it fills
+	// the middle, and the other blobs (10 units away) leave the screen.
+	img := screenshot(t, b, "file://"+path+"#view=10,0,3")
+	if n := countIn(img, centre, pal[0], 4); n < 5000 {
+		t.Errorf("#view=10,0,3: %d pixels of class 0 in the middle, want >= 5000: the view did not move there", n)
+	}
+	for c := 1; c < 3; c++ {
+		if n := countIn(img, plotR, pal[c], 4); n > 0 {
+			t.Errorf("#view=10,0,3: class %d still has %d pixels on screen", c, n)
+		}
+	}
+
+	r, err := browser.ReadPageBench(dumpDOM(t, b, "file://"+path+"#bench=20"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("100 000 points in Chromium: opened in %.0f ms, %d frames of panning (%d drew the points), %.1f ms mean, %.1f ms worst",
+		r.OpenMS, r.Frames, r.Rasters, r.FrameMSMean, r.FrameMSMax)
+	if r.Frames != 20 || !(r.FrameMSMean > 0) || r.FrameMSMax < r.FrameMSMean || !(r.OpenMS > 0) {
+		t.Errorf("bench report %+v: want 20 timed frames", r)
+	}
+	// There and back by the plot's width: the view ends where it started,
+	// and only the frames that left the rasterised area drew the points.
+	for i := range 3 {
+		if math.Abs(r.View[i]-r.Start[i]) > 1e-6*(1+math.Abs(r.Start[i])) {
+			t.Errorf("after panning there and back the view is %v, started at %v", r.View, r.Start)
+		}
+	}
+	if r.FarthestPx < 550 || r.FarthestPx > 650 {
+		t.Errorf("the pan went %.0f px far, want the plot's width (about 600)", r.FarthestPx)
+	}
+	if r.Rasters < 1 || r.Rasters > 4 {
+		t.Errorf("%d of 20 frames drew the points anew, want 1-4 (leaving the rasterised area and coming back)", r.Rasters)
 	}
 }

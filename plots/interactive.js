@@ -16,13 +16,22 @@
 //   seed       seed of the drawing order
 //
 // The URL fragment can preset the view: #hide=0,3 hides classes 0 and 3,
-// #point=123 shows point 123's tooltip (both can be joined with &).
+// #point=123 shows point 123's tooltip, #view=x,y,z centres the map on data
+// point (x, y) at z times the fitted zoom (joined with &). #bench=F times
+// the page: after the first drawing it pans F frames through the drag's
+// code (by the plot's width and back), drawing each one synchronously, and
+// writes {"open_ms","frames","frame_ms_mean","frame_ms_max","start","view",
+// "farthest_px","rasters"} (views as [x, y, zoom]; the farthest pan in CSS
+// px; how many frames rasterised the points anew) as JSON into the
+// data-bench attribute of <body> (read with chromium --dump-dom).
 //
 // Drawing: points are rasterised by hand into an ImageData buffer (an
 // anti-aliased disc mask blended "source over" into the pixels), in a fixed
 // random order so that no class covers another. That is a few milliseconds
-// for 60 000 points, faster than one canvas arc per point. Hover hit-testing
-// uses a uniform grid over the embedding, built once.
+// for 60 000 points, faster than one canvas arc per point; the buffer covers
+// more than the view, so that panning copies it instead of drawing the
+// points again (see rasterise). Hover hit-testing uses a uniform grid over
+// the embedding, built once.
 (function () {
   'use strict';
   var D = JSON.parse(document.getElementById('map-data').textContent);
@@ -138,32 +147,55 @@
     }
   }
 
-  var img = null;
-  function render() {
-    var w = cv.width, h = cv.height;
-    if (!img || img.width !== w || img.height !== h) img = ctx.createImageData(w, h);
-    var buf = img.data;
+  // The points in drawing order, so that rasterising reads memory in
+  // sequence (with a million points, the shuffled order's cache misses
+  // cost more than the drawing).
+  var OX = new Float32Array(N), OY = new Float32Array(N), OL = new Uint16Array(N);
+  for (var k0 = 0; k0 < N; k0++) { OX[k0] = X[order[k0]]; OY[k0] = Y[order[k0]]; OL[k0] = L[order[k0]]; }
+
+  // Level of detail for panning: the points are rasterised into a tile
+  // that covers the view plus half of it on every side; panning within it
+  // only copies the tile's visible part to the canvas (a few ms whatever
+  // the number of points), and the tile is rasterised again when the view
+  // leaves it, the zoom changes, or styleVersion does (classes shown,
+  // point size, opacity, canvas size).
+  var tile = null, styleVersion = 0, rasters = 0;
+  function rasterise() {
+    var w = cv.width, h = cv.height, mx = Math.round(w / 2), my = Math.round(h / 2);
+    var tw = w + 2 * mx, th = h + 2 * my;
+    if (!tile || tile.img.width !== tw || tile.img.height !== th) tile = { img: ctx.createImageData(tw, th) };
+    tile.w = w; tile.h = h; tile.mx = mx; tile.my = my;
+    tile.cx = view.cx; tile.cy = view.cy; tile.s = view.s; tile.version = styleVersion;
+    rasters++;
+    var buf = tile.img.data;
     new Uint32Array(buf.buffer).fill(0xffffffff);
     var r = radius() * dpr;
     mask(Math.round(r * 4) / 4);
-    var s = view.s * dpr, ox = w / 2 - view.cx * s, oy = h / 2 + view.cy * s;
+    var s = view.s * dpr, ox = tw / 2 - view.cx * s, oy = th / 2 + view.cy * s;
     var m = mdx.length, e = Math.ceil(maskR + 1);
     for (var k = 0; k < N; k++) {
-      var i = order[k], c = L[i];
+      var c = OL[k];
       if (hidden[c]) continue;
-      var ix = Math.round(ox + X[i] * s), iy = Math.round(oy - Y[i] * s);
-      if (ix < -e || iy < -e || ix >= w + e || iy >= h + e) continue;
+      var ix = Math.round(ox + OX[k] * s), iy = Math.round(oy - OY[k] * s);
+      if (ix < -e || iy < -e || ix >= tw + e || iy >= th + e) continue;
       var col = RGB[c], R = col[0], Gc = col[1], Bc = col[2];
       for (var j = 0; j < m; j++) {
         var xx = ix + mdx[j], yy = iy + mdy[j];
-        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-        var p = (yy * w + xx) << 2, t = alpha * mcov[j];
+        if (xx < 0 || yy < 0 || xx >= tw || yy >= th) continue;
+        var p = (yy * tw + xx) << 2, t = alpha * mcov[j];
         buf[p] += (R - buf[p]) * t;
         buf[p + 1] += (Gc - buf[p + 1]) * t;
         buf[p + 2] += (Bc - buf[p + 2]) * t;
       }
     }
-    ctx.putImageData(img, 0, 0);
+  }
+  function render() {
+    var w = cv.width, h = cv.height, s = view.s * dpr;
+    if (!tile || tile.version !== styleVersion || tile.s !== view.s || tile.w !== w || tile.h !== h) rasterise();
+    var dx = Math.round((view.cx - tile.cx) * s), dy = Math.round((tile.cy - view.cy) * s);
+    if (Math.abs(dx) > tile.mx || Math.abs(dy) > tile.my) { rasterise(); dx = 0; dy = 0; }
+    var sx = tile.mx + dx, sy = tile.my + dy; // the view's corner in the tile
+    ctx.putImageData(tile.img, -sx, -sy, sx, sy, w, h);
     drawOverlay();
   }
 
@@ -271,11 +303,16 @@
     drag = { p: local(e), cx: view.cx, cy: view.cy };
     plot.setPointerCapture(e.pointerId); plot.classList.add('dragging'); setHover(-1);
   });
+  // panTo places the view as a drag from drag.p to m: one code for the
+  // mouse and #bench.
+  function panTo(d, m) {
+    view.cx = d.cx - (m[0] - d.p[0]) / view.s;
+    view.cy = d.cy + (m[1] - d.p[1]) / view.s;
+  }
   plot.addEventListener('pointermove', function (e) {
     var m = local(e);
     if (drag) {
-      view.cx = drag.cx - (m[0] - drag.p[0]) / view.s;
-      view.cy = drag.cy + (m[1] - drag.p[1]) / view.s;
+      panTo(drag, m);
       redraw();
     } else {
       setHover(pick(m[0], m[1]), m[0], m[1]);
@@ -290,6 +327,7 @@
   // ---- legend and controls
   var entries = [], groupEls = [];
   function syncLegend() {
+    styleVersion++;
     entries.forEach(function (el, c) { if (el) el.classList.toggle('off', !!hidden[c]); });
     groupEls.forEach(function (el, g) {
       el.classList.toggle('off', D.groups[g].classes.every(function (c) { return hidden[c]; }));
@@ -340,8 +378,8 @@
   document.getElementById('all').onclick = function () { hidden.fill(0); syncLegend(); redraw(); };
   document.getElementById('none').onclick = function () { hidden.fill(1); syncLegend(); setHover(-1); redraw(); };
   document.getElementById('reset').onclick = function () { fit(); redraw(); };
-  sizeIn.oninput = redraw;
-  opIn.oninput = function () { alpha = +opIn.value; redraw(); };
+  sizeIn.oninput = function () { styleVersion++; redraw(); };
+  opIn.oninput = function () { alpha = +opIn.value; styleVersion++; redraw(); };
 
   // ---- size
   function resize() {
@@ -350,6 +388,7 @@
     W = Math.max(1, r.width); H = Math.max(1, r.height); dpr = window.devicePixelRatio || 1;
     cv.width = ov.width = Math.round(W * dpr);
     cv.height = ov.height = Math.round(H * dpr);
+    styleVersion++;
     if (first) {
       fit();
       alpha = baseStyle()[1];
@@ -374,9 +413,38 @@
   if (hash.hide) hash.hide.split(',').forEach(function (c) { if (+c >= 0 && +c < K) hidden[+c] = 1; });
   syncLegend();
   resize();
+  if (hash.view) {
+    var v = hash.view.split(',').map(Number);
+    if (v.length === 3 && v.every(isFinite) && v[2] > 0) {
+      view = { cx: v[0], cy: v[1], s: fitS * v[2] };
+      render();
+    }
+  }
   var pt = parseInt(hash.point, 10);
   if (pt >= 0 && pt < N) {
     var sp = toScreen(pt);
     setHover(pt, sp[0], sp[1]);
+  }
+  if (hash.bench) bench(Math.max(1, Math.min(1000, parseInt(hash.bench, 10) || 30)));
+
+  // bench pans F frames to the right by the plot's width and back (out of
+  // the rasterised tile and in again), drawing each frame and reading a
+  // pixel back so that it is on the canvas.
+  function bench(F) {
+    var open = performance.now(), d = { p: [0, H / 2], cx: view.cx, cy: view.cy }, r0 = rasters;
+    var sum = 0, worst = 0, start = [view.cx, view.cy, view.s / fitS], far = 0;
+    for (var f = 1; f <= F; f++) {
+      var t0 = performance.now();
+      var frac = f <= F / 2 ? f / (F / 2) : (F - f) / (F / 2);
+      panTo(d, [frac * W, H / 2]);
+      render();
+      ctx.getImageData(0, 0, 1, 1);
+      var dt = performance.now() - t0;
+      sum += dt; worst = Math.max(worst, dt);
+      far = Math.max(far, Math.abs(view.cx - start[0]) * view.s);
+    }
+    document.body.setAttribute('data-bench', JSON.stringify({ open_ms: Math.round(open), frames: F,
+      frame_ms_mean: +(sum / F).toFixed(2), frame_ms_max: +worst.toFixed(2), start: start, view: [view.cx, view.cy, view.s / fitS], farthest_px: Math.round(far),
+      rasters: rasters - r0 }));
   }
 })();
