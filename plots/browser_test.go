@@ -117,6 +117,22 @@ func TestBrowserRendersPage(t *testing.T) {
 	if n := countIn(img, plotR, classImageColor(2), 12); n < 80*80 {
 		t.Errorf("hover thumbnail: %d pixels of image colour %v, want >= %d", n, classImageColor(2), 80*80)
 	}
+
+	// The same with the thumbnails in files beside the page
+	// (ThumbnailFolder): the hovered point's sheet is loaded from its file.
+	dir := t.TempDir()
+	page, err = Interactive(xy, labels, names, Images(ds), PointRadius(3), Alpha(1),
+		ThumbnailFolder(filepath.Join(dir, "map_files"), "map_files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := page.Save(filepath.Join(dir, "map.html")); err != nil {
+		t.Fatal(err)
+	}
+	img = screenshot(t, b, "file://"+filepath.Join(dir, "map.html")+"#point=900")
+	if n := countIn(img, plotR, classImageColor(2), 12); n < 80*80 {
+		t.Errorf("hover thumbnail from a sheet file: %d pixels of image colour %v, want >= %d", n, classImageColor(2), 80*80)
+	}
 }
 
 // needBrowser returns the Chromium to test with, or skips (fails with

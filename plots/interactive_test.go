@@ -5,8 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image/jpeg"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -167,6 +170,48 @@ func TestInteractivePage(t *testing.T) {
 	}
 	if b := sheet.Bounds(); b.Dx() != 64*8 || b.Dy() != 19*8 {
 		t.Errorf("sprite sheet is %v, want 512x152", b)
+	}
+}
+
+// TestInteractiveThumbnailFolder: with ThumbnailFolder the sheets are
+// files beside the page, referred to by the given path, and the page
+// embeds no image.
+func TestInteractiveThumbnailFolder(t *testing.T) {
+	xy, labels, names := blobs(3, 3000, 33) // 9 000 points: 3 sheets of 4 096
+	dir := t.TempDir()
+	p, err := Interactive(xy, labels, names, Images(solidImages(labels)),
+		ThumbnailFolder(filepath.Join(dir, "map_files"), "map_files/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(p.HTML())
+	if strings.Contains(page, "data:image") {
+		t.Error("the page embeds images despite ThumbnailFolder")
+	}
+	d := pageJSON(t, page)
+	if d.Thumbs == nil || len(d.Thumbs.Sheets) != 3 {
+		t.Fatalf("thumbs %+v, want 3 sheets", d.Thumbs)
+	}
+	for k, ref := range d.Thumbs.Sheets {
+		if want := fmt.Sprintf("map_files/thumbs-%04d.jpg", k); ref != want {
+			t.Errorf("sheet %d is %q, want %q", k, ref, want)
+		}
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(ref)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheet, err := jpeg.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("sheet %d: %v", k, err)
+		}
+		rows := 64
+		if k == 2 {
+			rows = (9000 - 2*4096 + 63) / 64
+		}
+		if b := sheet.Bounds(); b.Dx() != 64*8 || b.Dy() != rows*8 {
+			t.Errorf("sheet %d is %v, want %dx%d", k, b, 64*8, rows*8)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"image/color"
+	"strings"
 
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 )
@@ -54,6 +55,8 @@ type config struct {
 	// Interactive page.
 	thumbSize    int
 	thumbQuality int
+	thumbDir     string // ThumbnailFolder: sheets written here ...
+	thumbURL     string // ... and referenced from the page by this path
 
 	// Where Display writes its file outside a notebook ("" = temporary file).
 	outputPath string
@@ -244,6 +247,21 @@ func ThumbnailQuality(q int) Option {
 			c.thumbQuality = min(q, 100)
 		}
 	}
+}
+
+// ThumbnailFolder makes Interactive write the hover thumbnails' JPEG sprite
+// sheets as files into dir (created if needed) instead of embedding them in
+// the page, which refers to them as url + "/thumbs-NNNN.jpg": url is dir as
+// seen from where the page is saved, e.g. ThumbnailFolder("run/map_files",
+// "map_files") for Save("run/map.html"). The browser then loads a sheet
+// (4 096 thumbnails) only when a point of it is hovered, and the page keeps
+// the size of its points (5.3 bytes a point), whatever the number of images:
+// the choice for hundreds of thousands of images, where embedded thumbnails
+// would take 280 bytes an image. Sheets are written as they are made, so
+// the memory used does not grow with the images either. Such a page shown in
+// a notebook (Display, IFrame) has no thumbnails: save it and open the file.
+func ThumbnailFolder(dir, url string) Option {
+	return func(c *config) { c.thumbDir, c.thumbURL = dir, strings.TrimSuffix(url, "/") }
 }
 
 // OutputPath sets the file that Display and the Show functions write when

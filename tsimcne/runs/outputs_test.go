@@ -156,6 +156,24 @@ func TestRunPictures(t *testing.T) {
 	if img, err := png.Decode(f); err != nil || img.Bounds().Dx() < 200 {
 		t.Errorf("thumbnails.png: %v", err)
 	}
+	// Above ThumbnailFilesAbove images the page's thumbnails are files.
+	thumbnailFilesAbove = 10
+	defer func() { thumbnailFilesAbove = ThumbnailFilesAbove }()
+	dir3 := t.TempDir()
+	files3, err := WritePictures(dir3, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir3, MapHTML))
+	if !slices.Contains(files3, filepath.Join(dir3, MapFilesDir)) || strings.Contains(string(page), "data:image") ||
+		!strings.Contains(string(page), MapFilesDir+"/thumbs-0000.jpg") {
+		t.Errorf("24 images above a limit of 10: wrote %v; the page must refer to %s/thumbs-0000.jpg and embed no image", files3, MapFilesDir)
+	}
+	if _, err := os.Stat(filepath.Join(dir3, MapFilesDir, "thumbs-0000.jpg")); err != nil {
+		t.Error(err)
+	}
+	thumbnailFilesAbove = ThumbnailFilesAbove
+
 	// At Scale 2 every PNG has twice the pixels in each direction.
 	dir2 := t.TempDir()
 	in.Scale = 2

@@ -2,6 +2,7 @@ package runs
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -24,6 +25,9 @@ const (
 	OutliersMapPNG = "outliers_map.png"
 	// MapHTML is the interactive map (pan, zoom, hover thumbnails).
 	MapHTML = "map.html"
+	// MapFilesDir holds the interactive map's thumbnail sheets when there
+	// are more than ThumbnailFilesAbove images (plots.ThumbnailFolder).
+	MapFilesDir = "map_files"
 	// HistoryPNG is the training curves: loss and learning rate per epoch.
 	HistoryPNG = "history.png"
 )
@@ -86,10 +90,20 @@ func RunPictures(dataset string, im *Images, r *Result, history []tsimcne.EpochS
 	return Pictures{Map: m, Images: images, Title: MapTitle(dataset, m.N, acc), History: history}, nil
 }
 
+// ThumbnailFilesAbove is the number of images above which map.html loads
+// its hover thumbnails from files in MapFilesDir instead of embedding them
+// (about 28 MB of page at 100 000 images; 280 MB at a million).
+const ThumbnailFilesAbove = 100_000
+
+// thumbnailFilesAbove is ThumbnailFilesAbove, lowered by tests.
+var thumbnailFilesAbove = ThumbnailFilesAbove
+
 // WritePictures draws history.png (given a history), map.png, map.svg,
 // thumbnails.png, outliers.png, outliers_map.png and map.html (given a map;
-// thumbnails.png and outliers.png given images too) into dir and returns
-// the files written, also when it fails part way.
+// thumbnails.png and outliers.png given images too; with more than
+// ThumbnailFilesAbove images, map.html's thumbnails go into the folder
+// MapFilesDir beside it) into dir and returns the files (and folder)
+// written, also when it fails part way.
 func WritePictures(dir string, in Pictures) ([]string, error) {
 	var written []string
 	save := func(name string, save func(string) error) error {
@@ -190,6 +204,13 @@ func drawMaps(in Pictures, with func(...plots.Option) []plots.Option, save func(
 	pageOpts := with(plots.Title(in.Title), plots.HighlightOutliers(outliers))
 	if in.Images != nil {
 		pageOpts = append(pageOpts, plots.Images(in.Images))
+		if in.Images.N > thumbnailFilesAbove {
+			var filesDir string
+			if err := save(MapFilesDir, func(p string) error { filesDir = p; return os.MkdirAll(p, 0o755) }); err != nil {
+				return err
+			}
+			pageOpts = append(pageOpts, plots.ThumbnailFolder(filesDir, MapFilesDir))
+		}
 	}
 	page, err := plots.Interactive(xy, labels, names, pageOpts...)
 	if err != nil {
