@@ -65,8 +65,10 @@ type Dataset struct {
 	Files []string
 
 	// pages is the memory map behind Images for a prepared dataset (and
-	// copies sharing its images); nil for images in memory.
-	pages *mappedPages
+	// copies sharing its images); nil for images in memory. Images starts
+	// pagesOff bytes into it (Slice).
+	pages    *mappedPages
+	pagesOff int
 }
 
 // ImageSize returns the number of bytes of one image (Height*Width*Channels).
@@ -115,8 +117,33 @@ func (d *Dataset) Validate() error {
 	return nil
 }
 
+// Slice returns images [lo, hi) of d as a Dataset sharing d's pixels,
+// labels and files (no copy: for a prepared dataset, a part of its memory
+// map). Its Name is d's.
+func (d *Dataset) Slice(lo, hi int) (*Dataset, error) {
+	if lo < 0 || hi > d.N || lo > hi {
+		return nil, fmt.Errorf("data: Slice(%d, %d) of %s with %d images", lo, hi, d.Name, d.N)
+	}
+	s := d.ImageSize()
+	out := *d
+	out.N = hi - lo
+	out.Images = d.Images[lo*s : hi*s : hi*s]
+	out.pagesOff = d.pagesOff + lo*s
+	if d.Labels != nil {
+		out.Labels = d.Labels[lo:hi:hi]
+	}
+	if d.CoarseLabels != nil {
+		out.CoarseLabels = d.CoarseLabels[lo:hi:hi]
+	}
+	if d.Files != nil {
+		out.Files = d.Files[lo:hi:hi]
+	}
+	return &out, nil
+}
+
 // Subset returns a new Dataset with the images at the given indices, in that
-// order. Pixels and labels are copied.
+// order. Pixels and labels are copied (see PrepareSubset for collections
+// larger than memory).
 func (d *Dataset) Subset(indices []int) *Dataset {
 	s := d.ImageSize()
 	out := &Dataset{

@@ -68,7 +68,7 @@ func (d *Dataset) ReleasePages(lo, hi int) error {
 		return fmt.Errorf("data: ReleasePages(%d, %d) of %s with %d images", lo, hi, d.Name, d.N)
 	}
 	s := d.ImageSize()
-	if err := d.pages.releaseBytes(lo*s, hi*s); err != nil {
+	if err := d.pages.releaseBytes(d.pagesOff+lo*s, d.pagesOff+hi*s); err != nil {
 		return fmt.Errorf("data: releasing the pages of images %d-%d of %s: %w", lo, hi, d.Name, err)
 	}
 	return nil

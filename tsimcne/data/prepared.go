@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -605,4 +606,93 @@ func LoadImageFolderCached(dir, cacheDir string, opts ...FolderOption) (*Prepare
 		p.Close()
 	}
 	return PrepareImageFolder(dir, path, opts...)
+}
+
+// PrepareSubset writes the images of ds at the given indices, in that order,
+// into a prepared dataset file at path and opens it: Subset for collections
+// larger than memory, whose copy is a file mapped like any prepared one
+// rather than memory of the process. ds is read with its pages released
+// behind (PageReleaser), and the records are written as they are read. The
+// index keeps the names, labels, class names and source files (CoarseLabels
+// are set on the result but not stored in the file). The file is written to
+// a temporary name and renamed, so path never holds a partial file.
+func PrepareSubset(ds *Dataset, indices []int, path string) (*Prepared, error) {
+	fail := func(err error) (*Prepared, error) {
+		return nil, fmt.Errorf("data: PrepareSubset(%s, %d images, %s): %w", ds.Name, len(indices), path, err)
+	}
+	if len(indices) == 0 {
+		return fail(errors.New("no images"))
+	}
+	if err := ds.Validate(); err != nil {
+		return fail(err)
+	}
+	idx := preparedIndex{Name: ds.Name, ClassNames: ds.ClassNames, Total: len(indices),
+		Fingerprint: "subset of " + ds.Name, Files: make([]string, len(indices))}
+	if ds.Labels != nil {
+		idx.Labels = make([]int, len(indices))
+	}
+	for j, i := range indices {
+		if i < 0 || i >= ds.N {
+			return fail(fmt.Errorf("index %d out of range [0,%d)", i, ds.N))
+		}
+		if ds.Labels != nil {
+			idx.Labels[j] = ds.Labels[i]
+		}
+		if ds.Files != nil {
+			idx.Files[j] = filepath.ToSlash(ds.Files[i])
+		}
+	}
+	index, err := json.Marshal(&idx)
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fail(err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fail(err)
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name()) // fails harmlessly once renamed
+	}()
+	s := ds.ImageSize()
+	indexOff := int64(PreparedHeaderSize) + int64(len(indices))*int64(s)
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	w.Write(encodePreparedHeader(len(indices), ds.Height, ds.Width, ds.Channels, indexOff, index))
+	pages := NewPageReleaser(ds, false)
+	for _, i := range indices {
+		w.Write(ds.Image(i))
+		if err := pages.Read(1, i); err != nil {
+			return fail(err)
+		}
+	}
+	w.Write(index)
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fail(err)
+	}
+	p, err := OpenPrepared(path)
+	if err != nil {
+		return fail(err)
+	}
+	if ds.Files == nil {
+		p.Files = nil
+	}
+	if ds.CoarseLabels != nil {
+		p.CoarseLabels, p.CoarseClassNames = make([]int, len(indices)), ds.CoarseClassNames
+		for j, i := range indices {
+			p.CoarseLabels[j] = ds.CoarseLabels[i]
+		}
+	}
+	return p, nil
 }

@@ -543,3 +543,54 @@ func TestLoadImageFolderWithCache(t *testing.T) {
 		t.Error("the prepared file was written again for an unchanged folder")
 	}
 }
+
+// TestPrepareSubsetAndSlice: PrepareSubset gives Subset's images, labels
+// and files through a mapped file, and Slice shares a part of it.
+func TestPrepareSubsetAndSlice(t *testing.T) {
+	dir := prepFolder(t, 3, 5)
+	p, err := PrepareImageFolder(dir, filepath.Join(t.TempDir(), "all.gsd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	order := []int{14, 0, 7, 3, 9}
+	path := filepath.Join(t.TempDir(), "sub.gsd")
+	sub, err := PrepareSubset(p.Dataset, order, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	want := p.Subset(order)
+	prepEqual(t, sub.Dataset, want)
+	if sub.Mapped() != p.Mapped() {
+		t.Errorf("subset mapped %v, source %v", sub.Mapped(), p.Mapped())
+	}
+	sl, err := sub.Slice(2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepEqual(t, sl, want.Subset([]int{2, 3, 4}))
+	if err := sl.ReleasePages(0, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.Slice(3, 6); err == nil {
+		t.Error("Slice beyond the images: no error")
+	}
+	// Unlabelled, without files: none in the result either.
+	plain := &Dataset{Name: "mem", N: 3, Height: 2, Width: 2, Channels: 3, Images: make([]byte, 36)}
+	plain.Images[12] = 7
+	q, err := PrepareSubset(plain, []int{1}, filepath.Join(t.TempDir(), "q.gsd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if q.N != 1 || q.Images[0] != 7 || q.Labels != nil || q.Files != nil {
+		t.Errorf("subset of an unlabelled in-memory set: n %d, first pixel %d, labels %v, files %v", q.N, q.Images[0], q.Labels, q.Files)
+	}
+	if _, err := PrepareSubset(plain, []int{3}, filepath.Join(t.TempDir(), "r.gsd")); err == nil {
+		t.Error("index out of range: no error")
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Errorf("folder holds %d entries, want just the subset file", len(ents))
+	}
+}

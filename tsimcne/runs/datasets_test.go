@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -131,15 +132,30 @@ func TestLoadHoldout(t *testing.T) {
 			t.Fatalf("indices %v, %v are not a partition of 0..29", im.TrainIdx, im.TestIdx)
 		}
 	}
-	for k, i := range im.TestIdx {
-		if im.Test.Labels[k] != im.Fit.Labels[i] || !bytes.Equal(im.Test.Image(k), im.Fit.Image(i)) {
-			t.Fatalf("held-out image %d is not image %d of the training images", k, i)
-		}
+	checkHoldoutImages(t, im)
+
+	// Through a prepared file (as `tsimcne train` loads folders): the parts
+	// and Both are parts of a second mapping, not copies in memory.
+	dc := d
+	dc.CacheDir = t.TempDir()
+	imc, err := dc.Load()
+	if err != nil {
+		t.Fatal(err)
 	}
-	both, err := im.Both()
-	if err != nil || both.N != 30 || !bytes.Equal(both.Image(im.Train.N), im.Test.Image(0)) {
-		t.Errorf("Both: %v, want Train then Test", err)
+	if !slices.Equal(imc.TestIdx, im.TestIdx) {
+		t.Fatalf("with a cache folder the split is %v, without %v", imc.TestIdx, im.TestIdx)
 	}
+	checkHoldoutImages(t, imc)
+	if runtime.GOOS == "linux" && !imc.Fit.Mapped() {
+		t.Fatal("a folder loaded through a cache folder is not memory-mapped")
+	}
+	if both, _ := imc.Both(); imc.Fit.Mapped() && (!imc.Train.Mapped() || !imc.Test.Mapped() || !both.Mapped()) {
+		t.Errorf("mapped images split into copies: train %v, test %v, both %v", imc.Train.Mapped(), imc.Test.Mapped(), both.Mapped())
+	}
+	if _, err := os.Stat(filepath.Join(dc.CacheDir, HoldoutImagesFile)); imc.Fit.Mapped() && err != nil {
+		t.Error(err)
+	}
+
 	again, err := d.Load()
 	if err != nil || !slices.Equal(again.TestIdx, im.TestIdx) {
 		t.Errorf("the same Data held out %v, then %v (%v)", im.TestIdx, again.TestIdx, err)
@@ -153,6 +169,27 @@ func TestLoadHoldout(t *testing.T) {
 	var he *HoldoutError
 	if _, err := d.Load(); !errors.As(err, &he) || he.Given != 30 || he.N != 30 {
 		t.Errorf("holding out all 30 images: %v, want a HoldoutError", err)
+	}
+}
+
+// checkHoldoutImages checks that im's Train and Test are the images of
+// TrainIdx and TestIdx of Fit, and that Both is Train followed by Test.
+func checkHoldoutImages(t *testing.T, im *Images) {
+	t.Helper()
+	for part, p := range []struct {
+		ds  *data.Dataset
+		idx []int
+	}{{im.Train, im.TrainIdx}, {im.Test, im.TestIdx}} {
+		for k, i := range p.idx {
+			if p.ds.Labels[k] != im.Fit.Labels[i] || !bytes.Equal(p.ds.Image(k), im.Fit.Image(i)) || p.ds.Files[k] != im.Fit.Files[i] {
+				t.Fatalf("image %d of part %d is not image %d of the training images", k, part, i)
+			}
+		}
+	}
+	both, err := im.Both()
+	if err != nil || both.N != im.Fit.N || !bytes.Equal(both.Image(im.Train.N), im.Test.Image(0)) ||
+		!bytes.Equal(both.Image(0), im.Train.Image(0)) {
+		t.Errorf("Both: %v, want Train then Test", err)
 	}
 }
 
