@@ -33,6 +33,14 @@
 # Without all six files there it trains on random data of the same format
 # (timing only) and says so. GPUSHORT_FLAGS adds flags to the train command
 # (e.g. "-epochs 2,1,1" for a dry run).
+#
+# SECTIONS=dataparallel checks the data-parallel path (Config.Devices) on
+# XLA: the tsimcne package's test binary, built here with
+#   go test -c -tags xla -ldflags=-s\ -w -o .gpu/tsimcne.test ./tsimcne && gzip -f .gpu/tsimcne.test
+# runs TestDataParallelStepMatchesPlain (one sharded step against the plain
+# one: same loss and weights; over a one-device mesh and all the machine's
+# devices) and TestShardedStreamSplitsBatches, then one quick epoch of
+# `tsimcne train -devices N` on random data.
 set -u
 SECTIONS=",${SECTIONS:-gostep,torch,train},"
 want() { [[ $SECTIONS == *",$1,"* ]]; }
@@ -86,7 +94,7 @@ fi
 
 stamp unpack
 mkdir -p /tmp/bin
-for b in gostep tsimcne; do
+for b in gostep tsimcne tsimcne.test; do
   [ -f ".gpu/$b.gz" ] || { echo "no .gpu/$b.gz carried"; continue; }
   gunzip -c ".gpu/$b.gz" > "/tmp/bin/$b" && chmod +x "/tmp/bin/$b"
 done
@@ -94,6 +102,31 @@ ldd "$PLUGIN" | grep 'not found'
 timeout 60 /tmp/bin/tsimcne backends > /tmp/backends.txt 2>&1; rc=$?
 tail -c 2000 /tmp/backends.txt
 echo "backends rc $rc"
+
+# random_cifar DIR writes the six CIFAR-10 binary files of random images
+# and labels into DIR/cifar-10-batches-bin (timing data, no real images).
+random_cifar() {
+python3 - "$1" <<'PY'
+import numpy as np, os, sys
+d = os.path.join(sys.argv[1], "cifar-10-batches-bin"); os.makedirs(d, exist_ok=True)
+rng = np.random.default_rng(0)
+for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+    rec = rng.integers(0, 256, size=(10000, 3073), dtype=np.uint8)
+    rec[:, 0] = rng.integers(0, 10, size=10000)
+    rec.tofile(os.path.join(d, name))
+PY
+}
+
+if want dataparallel; then
+stamp "data-parallel step against the plain one (go test on XLA)"
+NDEV=$(nvidia-smi -L 2>/dev/null | wc -l); [ "$NDEV" -ge 1 ] || NDEV=1
+(cd tsimcne && timeout 300 /tmp/bin/tsimcne.test -test.run 'DataParallel|Sharded|Devices' -test.v -test.count=1) > "$OUT/dataparallel.txt" 2>&1
+echo "rc $?"; tail -c 3000 "$OUT/dataparallel.txt"
+stamp "tsimcne train -devices $NDEV, one quick epoch on random data"
+random_cifar /tmp/dp-data
+TSIMCNE_DATA=/tmp/dp-data timeout 300 /tmp/bin/tsimcne train -quick -devices "$NDEV" -batch 256 -epochs 1,0,0 -progress lines -out /tmp/dp-run 2>&1 | tail -20
+echo "rc ${PIPESTATUS[0]}"
+fi
 
 if want gostep; then
 stamp "gostep resnet18, 2048 views (XLA, CUDA)"
@@ -118,15 +151,7 @@ fi
 
 if want train; then
 stamp "random CIFAR-10-format data for tsimcne train -preset paper"
-python3 - <<'PY'
-import numpy as np, os
-d = "/tmp/data/cifar-10-batches-bin"; os.makedirs(d, exist_ok=True)
-rng = np.random.default_rng(0)
-for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-    rec = rng.integers(0, 256, size=(10000, 3073), dtype=np.uint8)
-    rec[:, 0] = rng.integers(0, 10, size=10000)
-    rec.tofile(os.path.join(d, name))
-PY
+random_cifar /tmp/data
 for pf in ${TRAIN_PREFETCH:-auto off}; do
   stamp "train -prefetch $pf"
   rm -rf /tmp/run
