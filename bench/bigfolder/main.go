@@ -37,14 +37,15 @@ func main() {
 	backbone := flag.String("backbone", "cnn-tiny", "backbone to train")
 	batch := flag.Int("batch", 256, "batch size")
 	embedBatch := flag.Int("embed-batch", 500, "images per step when embedding")
+	trainImages := flag.Int("train-images", 0, "train the epoch on N images spread over the folder (copied into memory; 0: all, from the mapping), e.g. to measure the embedding of a million images without an epoch over them")
 	flag.Parse()
-	if err := run(*n, *size, *dir, *backbone, *batch, *embedBatch); err != nil {
+	if err := run(*n, *size, *dir, *backbone, *batch, *embedBatch, *trainImages); err != nil {
 		fmt.Fprintln(os.Stderr, "bigfolder:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, size int, dir, backbone string, batch, embedBatch int) error {
+func run(n, size int, dir, backbone string, batch, embedBatch, trainImages int) error {
 	src := filepath.Join(dir, "images")
 	phase := func(name string, f func() error) error {
 		memstat.ResetPeakRSS()
@@ -80,7 +81,17 @@ func run(n, size int, dir, backbone string, batch, embedBatch int) error {
 		if m, err = tsimcne.New(cfg); err != nil {
 			return err
 		}
-		return m.Fit(p.Dataset)
+		ds := p.Dataset
+		if trainImages > 0 && trainImages < ds.N {
+			// Every (N/trainImages)-th image: all classes (the folder's
+			// order is by class), copied into memory.
+			idx := make([]int, trainImages)
+			for j := range idx {
+				idx[j] = j * ds.N / trainImages
+			}
+			ds = ds.Subset(idx)
+		}
+		return m.Fit(ds)
 	}); err != nil {
 		return err
 	}
