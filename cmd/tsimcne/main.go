@@ -17,7 +17,7 @@
 // (train's -out) holds checkpoints/, config.json, run.json,
 // embedding_train.npy/.csv, embedding_test.npy/.csv, metrics.json,
 // history.json and the pictures history.png, map.png, map.svg,
-// thumbnails.png, outliers.png, outliers_map.png and map.html.
+// thumbnails.png, outliers.png, outliers_map.png, outliers.csv and map.html.
 //
 // Memory: unless the GOGC environment variable is set, the command runs the
 // Go garbage collector at GOGC=25 instead of Go's default 100 (see

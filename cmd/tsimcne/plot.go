@@ -21,8 +21,9 @@ func plotCommand() *command {
 		name:     "plot",
 		synopsis: "draw the pictures of a run or of an embedding file",
 		usage:    "tsimcne plot -run DIR | tsimcne plot -embedding FILE [-dataset NAME [-split S]] [-out DIR]",
-		help: `Draws map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png and
-map.html (interactive: pan, zoom, hover thumbnails, legend toggles), and with
+		help: `Draws map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png,
+outliers.csv (the outliers with their image files) and map.html (interactive:
+pan, zoom, hover thumbnails, legend toggles), and with
 -run history.png (the training curves, from the run's history.json).
 
 With -run it draws the run's train and test maps together (embedding_train.csv
@@ -30,7 +31,8 @@ and embedding_test.csv), with the run's images for the thumbnails, into the run
 folder. With -embedding it draws a .csv or .npy file; thumbnails and the
 outlier gallery need the images in the same order: -dataset and -split (the
 run's data selection for a train run's files is reproduced only by -run).
-Without images only map.png, map.svg, outliers_map.png and map.html are drawn.`,
+Without images only map.png, map.svg, outliers_map.png, outliers.csv and map.html
+are drawn.`,
 		examples: `  tsimcne plot -run runs/cifar10-cpu
   tsimcne plot -run runs/cifar10-cpu -out /tmp/pictures -outliers 40
   tsimcne plot -embedding test.csv -dataset cifar10 -split test -out pictures/`,

@@ -35,7 +35,7 @@ images and writes to the run folder (-out):
                                features, wall times, machine, config, per-epoch history
   history.json                 the per-epoch loss, learning rate and time of all sessions
   history.png                  the training curves: loss and learning rate per epoch
-  map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, map.html
+  map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, outliers.csv, map.html
                                the pictures, of the train and test images together (an
                                outlier's index counts the rows of embedding_train, then
                                embedding_test)

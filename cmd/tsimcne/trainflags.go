@@ -99,7 +99,7 @@ func (o *trainOptions) define(fs *flag.FlagSet) {
 	fs.BoolVar(&o.skipBad, "skip-bad-images", false, "skip images of a folder that cannot be read (each one is listed on stderr) instead of stopping")
 	fs.IntVar(&o.k, "k", knn.DefaultK, "neighbours for the kNN accuracy")
 	fs.BoolVar(&o.features, "features", true, "also report the kNN accuracy of the backbone features")
-	fs.BoolVar(&o.pictures, "pictures", true, "draw the pictures (history.png, map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, map.html)")
+	fs.BoolVar(&o.pictures, "pictures", true, "draw the pictures (history.png, map.png, map.svg, thumbnails.png, outliers.png, outliers_map.png, outliers.csv, map.html)")
 	fs.Var(o.progress, "progress", "progress display `mode`: auto (a bar on a terminal, else a line per epoch), bar, lines or off")
 	o.prefetch = newChoice("auto", "auto", "on", "off")
 	fs.Var(o.prefetch, "prefetch", "make the next batch's views while a step runs: `mode` auto (on GPUs), on or off; the batches are the same either way")

@@ -1,12 +1,14 @@
 package runs
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,10 +146,11 @@ func TestRunPictures(t *testing.T) {
 	for _, f := range files {
 		names = append(names, filepath.Base(f))
 	}
-	wantNames := []string{HistoryPNG, MapPNG, MapSVG, ThumbnailsPNG, OutliersPNG, OutliersMapPNG, MapHTML}
+	wantNames := []string{HistoryPNG, MapPNG, MapSVG, ThumbnailsPNG, OutliersCSV, OutliersPNG, OutliersMapPNG, MapHTML}
 	if !slices.Equal(names, wantNames) {
 		t.Errorf("wrote %v, want %v", names, wantNames)
 	}
+	checkOutliersCSV(t, filepath.Join(dir, OutliersCSV), in)
 	f, err := os.Open(filepath.Join(dir, ThumbnailsPNG))
 	if err != nil {
 		t.Fatal(err)
@@ -221,4 +224,41 @@ func pngSize(t *testing.T, path string) image.Point {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return image.Pt(cfg.Width, cfg.Height)
+}
+
+// checkOutliersCSV checks outliers.csv against the pictures' map and images:
+// a header, ranks 1, 2, ..., and each row's class, file and position those
+// of its index.
+func checkOutliersCSV(t *testing.T, path string, in Pictures) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 2 || strings.Join(rows[0], ",") != "rank,index,file,class,neighbours_class,neighbour_votes,k,score,x,y" {
+		t.Fatalf("outliers.csv: %d rows, header %v", len(rows), rows[0])
+	}
+	if want := min(DefaultOutliers, in.Map.N) + 1; len(rows) != want {
+		t.Errorf("outliers.csv has %d rows, want %d", len(rows), want)
+	}
+	for r, row := range rows[1:] {
+		i, err := strconv.Atoi(row[1])
+		if err != nil || row[0] != strconv.Itoa(r+1) || i < 0 || i >= in.Map.N {
+			t.Fatalf("row %d: %v", r+1, row)
+		}
+		if row[3] != in.Map.ClassNames[in.Map.Labels[i]] {
+			t.Errorf("row %d: class %q, point %d has %q", r+1, row[3], i, in.Map.ClassNames[in.Map.Labels[i]])
+		}
+		if in.Images.Files != nil && row[2] != in.Images.Files[i] {
+			t.Errorf("row %d: file %q, image %d is %q", r+1, row[2], i, in.Images.Files[i])
+		}
+		if x, _ := strconv.ParseFloat(row[8], 32); float32(x) != in.Map.Points[2*i] {
+			t.Errorf("row %d: x %s, point %d is at %v", r+1, row[8], i, in.Map.Points[2*i])
+		}
+	}
 }

@@ -1,10 +1,12 @@
 package runs
 
 import (
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 
 	"github.com/gosimcne/gosimcne/plots"
 	"github.com/gosimcne/gosimcne/tsimcne"
@@ -23,6 +25,10 @@ const (
 	// map with the outliers marked.
 	OutliersPNG    = "outliers.png"
 	OutliersMapPNG = "outliers_map.png"
+	// OutliersCSV lists the outliers: rank, index in the map, source file
+	// (image folders), class, the neighbours' majority class and votes,
+	// score and map position.
+	OutliersCSV = "outliers.csv"
 	// MapHTML is the interactive map (pan, zoom, hover thumbnails).
 	MapHTML = "map.html"
 	// MapFilesDir holds the interactive map's thumbnail sheets when there
@@ -99,7 +105,7 @@ const ThumbnailFilesAbove = 100_000
 var thumbnailFilesAbove = ThumbnailFilesAbove
 
 // WritePictures draws history.png (given a history), map.png, map.svg,
-// thumbnails.png, outliers.png, outliers_map.png and map.html (given a map;
+// thumbnails.png, outliers.png, outliers_map.png, outliers.csv and map.html (given a map;
 // thumbnails.png and outliers.png given images too; with more than
 // ThumbnailFilesAbove images, map.html's thumbnails go into the folder
 // MapFilesDir beside it) into dir and returns the files (and folder)
@@ -180,6 +186,9 @@ func drawMaps(in Pictures, with func(...plots.Option) []plots.Option, save func(
 	if err != nil {
 		return fmt.Errorf("finding outliers: %w", err)
 	}
+	if err := save(OutliersCSV, func(p string) error { return writeOutliersCSV(p, outliers, names, in.Images) }); err != nil {
+		return err
+	}
 	if in.Images != nil {
 		g, err := plots.OutlierGallery(outliers, names, with(plots.Images(in.Images), plots.Size(800, 0))...)
 		if err != nil {
@@ -217,4 +226,36 @@ func drawMaps(in Pictures, with func(...plots.Option) []plots.Option, save func(
 		return fmt.Errorf("making the interactive page: %w", err)
 	}
 	return save(MapHTML, page.Save)
+}
+
+// writeOutliersCSV writes OutliersCSV: one row per outlier, most outlying
+// first, with the source file of its image where images has files.
+func writeOutliersCSV(path string, outliers []plots.Outlier, classNames []string, images *data.Dataset) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"rank", "index", "file", "class", "neighbours_class", "neighbour_votes", "k", "score", "x", "y"})
+	class := func(l int) string {
+		if l >= 0 && l < len(classNames) {
+			return classNames[l]
+		}
+		return ""
+	}
+	for _, o := range outliers {
+		file := ""
+		if images != nil && o.Index < len(images.Files) {
+			file = images.Files[o.Index]
+		}
+		w.Write([]string{strconv.Itoa(o.Rank), strconv.Itoa(o.Index), file, class(o.Label), class(o.NeighborLabel),
+			strconv.Itoa(o.NeighborVotes), strconv.Itoa(o.K), strconv.FormatFloat(o.Score, 'g', 6, 64),
+			strconv.FormatFloat(float64(o.X), 'g', 7, 32), strconv.FormatFloat(float64(o.Y), 'g', 7, 32)})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
