@@ -2,11 +2,13 @@ package plots
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,7 +123,11 @@ func TestBrowserRendersPage(t *testing.T) {
 	// The same with the thumbnails in files beside the page
 	// (ThumbnailFolder): the hovered point's sheet is loaded from its file.
 	dir := t.TempDir()
-	page, err = Interactive(xy, labels, names, Images(ds), PointRadius(3), Alpha(1),
+	files := make([]string, len(labels))
+	for i := range files {
+		files[i] = fmt.Sprintf("photos/img-%05d.jpg", i)
+	}
+	page, err = Interactive(xy, labels, names, Images(ds), PointRadius(3), Alpha(1), PointNames(files),
 		ThumbnailFolder(filepath.Join(dir, "map_files"), "map_files"))
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +138,10 @@ func TestBrowserRendersPage(t *testing.T) {
 	img = screenshot(t, b, "file://"+filepath.Join(dir, "map.html")+"#point=900")
 	if n := countIn(img, plotR, classImageColor(2), 12); n < 80*80 {
 		t.Errorf("hover thumbnail from a sheet file: %d pixels of image colour %v, want >= %d", n, classImageColor(2), 80*80)
+	}
+	// The tooltip names the point, from the names file loaded on hover.
+	if dom := dumpDOM(t, b, "file://"+filepath.Join(dir, "map.html")+"#point=900"); !strings.Contains(dom, files[900]) {
+		t.Errorf("the tooltip of point 900 lacks its name %q", files[900])
 	}
 }
 

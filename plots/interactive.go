@@ -76,6 +76,9 @@ type pageData struct {
 	Thumbs     *thumbSheets `json:"thumbs"`
 	Highlight  [][2]any     `json:"highlight"`
 	Groups     []pageGroup  `json:"groups,omitempty"`
+	Names      []string     `json:"names,omitempty"`     // PointNames, embedded
+	NameFiles  []string     `json:"nameFiles,omitempty"` // PointNames in files (ThumbnailFolder) ...
+	NamesPer   int          `json:"namesPer,omitempty"`  // ... of this many names each
 	Seed       uint32       `json:"seed"`
 }
 
@@ -95,7 +98,8 @@ type thumbSheets struct {
 
 // Interactive builds a self-contained HTML page with the map drawn on a
 // canvas: wheel to zoom, drag to pan, double-click to reset; hovering a point
-// shows its image (when the Images option is given), label and index; the
+// shows its image (when the Images option is given), label, index and name
+// (PointNames); the
 // legend toggles classes on click (shift-click shows one class only); sliders
 // set point size and opacity. With Superclasses the legend lists the
 // classes under their superclasses (click a superclass to toggle all its
@@ -190,6 +194,9 @@ func Interactive(xy []float32, labels []int, classNames []string, opts ...Option
 		}
 		d.Highlight = append(d.Highlight, [2]any{i, text})
 	}
+	if err := pointNames(&d, c); err != nil {
+		return nil, err
+	}
 	if c.images != nil {
 		if err := checkImages(c.images, p.n); err != nil {
 			return nil, err
@@ -214,6 +221,42 @@ func Interactive(xy []float32, labels []int, classNames []string, opts ...Option
 		return nil, fmt.Errorf("plots: writing page: %w", err)
 	}
 	return &Page{html: b.Bytes(), width: c.width, height: c.height, outputPath: c.outputPath}, nil
+}
+
+// namesPerFile is how many PointNames one names-NNNN.js file holds.
+const namesPerFile = 4096
+
+// pointNames puts c's PointNames into the page data: embedded, or with
+// ThumbnailFolder as script files calling tsimcneNames(k, [names]).
+func pointNames(d *pageData, c *config) error {
+	names := c.pointNames
+	if names == nil {
+		return nil
+	}
+	if len(names) != d.N {
+		return fmt.Errorf("plots: %d point names for %d points", len(names), d.N)
+	}
+	if c.thumbDir == "" {
+		d.Names = names
+		return nil
+	}
+	if err := os.MkdirAll(c.thumbDir, 0o755); err != nil {
+		return fmt.Errorf("plots: thumbnail folder: %w", err)
+	}
+	d.NamesPer = namesPerFile
+	for k := 0; k*namesPerFile < len(names); k++ {
+		chunk, err := json.Marshal(names[k*namesPerFile : min(len(names), (k+1)*namesPerFile)])
+		if err != nil {
+			return fmt.Errorf("plots: point names: %w", err)
+		}
+		name := fmt.Sprintf("names-%04d.js", k)
+		js := fmt.Sprintf("tsimcneNames(%d, %s);\n", k, chunk)
+		if err := os.WriteFile(filepath.Join(c.thumbDir, name), []byte(js), 0o644); err != nil {
+			return fmt.Errorf("plots: writing point names: %w", err)
+		}
+		d.NameFiles = append(d.NameFiles, c.thumbURL+"/"+name)
+	}
+	return nil
 }
 
 // spriteSheets packs all images, scaled to the thumbnail size, into JPEG

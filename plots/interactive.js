@@ -13,6 +13,8 @@
 //              i%perSheet of sheet floor(i/perSheet), row-major with cols tiles a row
 //   highlight  [[index, text], ...] points to ring (outliers)
 //   groups     optional superclasses: [{name, color, classes: [class indices]}]
+//   names      optional name per point (shown on hover), or nameFiles: scripts of
+//              namesPer names each, calling tsimcneNames(k, [names]), loaded on hover
 //   seed       seed of the drawing order
 //
 // The URL fragment can preset the view: #hide=0,3 hides classes 0 and 3,
@@ -270,9 +272,31 @@
     tctx.imageSmoothingEnabled = T.size >= 48;
     tctx.drawImage(im, (j % T.cols) * T.size, Math.floor(j / T.cols) * T.size, T.size, T.size, 0, 0, 96, 96);
   }
+  // Point names: embedded, or loaded a file at a time when first needed.
+  var nameChunks = [], lastTip = null;
+  window.tsimcneNames = function (k, arr) {
+    nameChunks[k] = arr;
+    if (lastTip && hover === lastTip[0] && Math.floor(hover / D.namesPer) === k) showTip(lastTip[0], lastTip[1], lastTip[2]);
+  };
+  function nameOf(i) {
+    if (D.names) return D.names[i];
+    if (!D.nameFiles) return null;
+    var k = Math.floor(i / D.namesPer);
+    if (nameChunks[k]) return nameChunks[k][i - k * D.namesPer];
+    if (nameChunks[k] === undefined) {
+      nameChunks[k] = null; // loading
+      var sc = document.createElement('script');
+      sc.src = D.nameFiles[k];
+      document.head.appendChild(sc);
+    }
+    return '\u2026';
+  }
   function showTip(i, mx, my) {
+    lastTip = [i, mx, my];
     var html = '';
     if (D.labels) html += '<span class="sw" style="background:' + D.colors[L[i]] + '"></span>' + esc(D.classes[L[i]]) + '<br>';
+    var nm = nameOf(i);
+    if (nm != null) html += '<span class="nm">' + esc(nm) + '</span><br>';
     html += 'index ' + i + '<br><span style="color:#888">(' + X[i].toPrecision(4) + ', ' + Y[i].toPrecision(4) + ')</span>';
     tipText.innerHTML = html;
     if (D.thumbs) drawThumb(i);

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -211,6 +212,54 @@ func TestInteractiveThumbnailFolder(t *testing.T) {
 		}
 		if b := sheet.Bounds(); b.Dx() != 64*8 || b.Dy() != rows*8 {
 			t.Errorf("sheet %d is %v, want %dx%d", k, b, 64*8, rows*8)
+		}
+	}
+}
+
+// TestInteractivePointNames: names are embedded, or with ThumbnailFolder
+// written as script files of 4 096 names that the page refers to.
+func TestInteractivePointNames(t *testing.T) {
+	xy, labels, names := blobs(3, 1500, 34) // 4 500 points: 2 name files
+	files := make([]string, len(labels))
+	for i := range files {
+		files[i] = fmt.Sprintf("class%d/img <%d>.png", labels[i], i)
+	}
+	p, err := Interactive(xy, labels, names, PointNames(files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := pageJSON(t, string(p.HTML())); !slices.Equal(d.Names, files) || d.NameFiles != nil {
+		t.Errorf("embedded names: %d names, name files %v", len(d.Names), d.NameFiles)
+	}
+	if _, err := Interactive(xy, labels, names, PointNames(files[1:])); err == nil {
+		t.Error("one name short: no error")
+	}
+
+	dir := t.TempDir()
+	p, err = Interactive(xy, labels, names, PointNames(files), ThumbnailFolder(filepath.Join(dir, "map_files"), "map_files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := pageJSON(t, string(p.HTML()))
+	if d.Names != nil || d.NamesPer != 4096 || !slices.Equal(d.NameFiles, []string{"map_files/names-0000.js", "map_files/names-0001.js"}) {
+		t.Fatalf("names in files: embedded %d, per file %d, files %v", len(d.Names), d.NamesPer, d.NameFiles)
+	}
+	if strings.Contains(string(p.HTML()), files[7]) {
+		t.Error("the page embeds a name despite ThumbnailFolder")
+	}
+	for k, want := range [][]string{files[:4096], files[4096:]} {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(d.NameFiles[k])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix, suffix := fmt.Sprintf("tsimcneNames(%d, ", k), ");\n"
+		js := string(b)
+		if !strings.HasPrefix(js, prefix) || !strings.HasSuffix(js, suffix) {
+			t.Fatalf("name file %d: %.60q", k, js)
+		}
+		var got []string
+		if err := json.Unmarshal([]byte(js[len(prefix):len(js)-len(suffix)]), &got); err != nil || !slices.Equal(got, want) {
+			t.Errorf("name file %d holds %d names (%v), want %d", k, len(got), err, len(want))
 		}
 	}
 }

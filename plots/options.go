@@ -55,6 +55,7 @@ type config struct {
 	// Interactive page.
 	thumbSize    int
 	thumbQuality int
+	pointNames   []string
 	thumbDir     string // ThumbnailFolder: sheets written here ...
 	thumbURL     string // ... and referenced from the page by this path
 
@@ -249,9 +250,17 @@ func ThumbnailQuality(q int) Option {
 	}
 }
 
+// PointNames gives each point of the interactive page a name shown in its
+// hover tooltip, in the points' order: e.g. the images' source files, so
+// that an outlier found on the map can be opened. The page embeds them
+// (about their length in bytes each); with ThumbnailFolder they go into
+// files there instead (names-NNNN.js, 4 096 names each), loaded when a
+// point of theirs is hovered.
+func PointNames(names []string) Option { return func(c *config) { c.pointNames = names } }
+
 // ThumbnailFolder makes Interactive write the hover thumbnails' JPEG sprite
-// sheets as files into dir (created if needed) instead of embedding them in
-// the page, which refers to them as url + "/thumbs-NNNN.jpg": url is dir as
+// sheets (and the PointNames) as files into dir (created if needed) instead
+// of embedding them in the page, which refers to them as url + "/thumbs-NNNN.jpg": url is dir as
 // seen from where the page is saved, e.g. ThumbnailFolder("run/map_files",
 // "map_files") for Save("run/map.html"). The browser then loads a sheet
 // (4 096 thumbnails) only when a point of it is hovered, and the page keeps

@@ -151,6 +151,11 @@ func TestRunPictures(t *testing.T) {
 		t.Errorf("wrote %v, want %v", names, wantNames)
 	}
 	checkOutliersCSV(t, filepath.Join(dir, OutliersCSV), in)
+	// The page names each image by its file, relative to the folder.
+	html, _ := os.ReadFile(filepath.Join(dir, MapHTML))
+	if name := relativeNames(in.Images.Files)[5]; strings.Count(name, "/") != 1 || !strings.Contains(string(html), `"`+name+`"`) {
+		t.Errorf("map.html lacks the name %q of image 5", name)
+	}
 	f, err := os.Open(filepath.Join(dir, ThumbnailsPNG))
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +264,24 @@ func checkOutliersCSV(t *testing.T, path string, in Pictures) {
 		}
 		if x, _ := strconv.ParseFloat(row[8], 32); float32(x) != in.Map.Points[2*i] {
 			t.Errorf("row %d: x %s, point %d is at %v", r+1, row[8], i, in.Map.Points[2*i])
+		}
+	}
+}
+
+func TestRelativeNames(t *testing.T) {
+	sep := string(filepath.Separator)
+	j := func(parts ...string) string { return strings.Join(parts, sep) }
+	for _, tc := range []struct {
+		files, want []string
+	}{
+		{[]string{j("", "data", "photos", "cats", "a.jpg"), j("", "data", "photos", "dogs", "b.jpg")}, []string{"cats/a.jpg", "dogs/b.jpg"}},
+		{[]string{j("", "data", "photos", "a.jpg"), j("", "data", "photos", "b.jpg")}, []string{"a.jpg", "b.jpg"}},
+		{[]string{j("", "data", "photosA", "a.jpg"), j("", "data", "photos", "b.jpg")}, []string{"photosA/a.jpg", "photos/b.jpg"}},
+		{[]string{j("x", "a.jpg"), "b.jpg"}, []string{"x/a.jpg", "b.jpg"}},
+		{nil, nil},
+	} {
+		if got := relativeNames(tc.files); !slices.Equal(got, tc.want) {
+			t.Errorf("relativeNames(%q) = %q, want %q", tc.files, got, tc.want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gosimcne/gosimcne/plots"
 	"github.com/gosimcne/gosimcne/tsimcne"
@@ -213,6 +214,9 @@ func drawMaps(in Pictures, with func(...plots.Option) []plots.Option, save func(
 	pageOpts := with(plots.Title(in.Title), plots.HighlightOutliers(outliers))
 	if in.Images != nil {
 		pageOpts = append(pageOpts, plots.Images(in.Images))
+		if in.Images.Files != nil {
+			pageOpts = append(pageOpts, plots.PointNames(relativeNames(in.Images.Files)))
+		}
 		if in.Images.N > thumbnailFilesAbove {
 			var filesDir string
 			if err := save(MapFilesDir, func(p string) error { filesDir = p; return os.MkdirAll(p, 0o755) }); err != nil {
@@ -258,4 +262,27 @@ func writeOutliersCSV(path string, outliers []plots.Outlier, classNames []string
 		return err
 	}
 	return f.Close()
+}
+
+// relativeNames returns files relative to the deepest folder that holds
+// them all (slash-separated), e.g. "cats/img1.jpg" for the images of a
+// folder with class sub-folders: the names the interactive page shows.
+func relativeNames(files []string) []string {
+	if len(files) == 0 {
+		return nil
+	}
+	common := filepath.Dir(files[0])
+	for _, f := range files[1:] {
+		for common != "." && common != string(filepath.Separator) && !strings.HasPrefix(f, common+string(filepath.Separator)) {
+			common = filepath.Dir(common)
+		}
+	}
+	out := make([]string, len(files))
+	for i, f := range files {
+		if rel, err := filepath.Rel(common, f); err == nil && common != "." {
+			f = rel
+		}
+		out[i] = filepath.ToSlash(f)
+	}
+	return out
 }
