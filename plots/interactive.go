@@ -99,9 +99,8 @@ type thumbSheets struct {
 // Interactive builds a self-contained HTML page with the map drawn on a
 // canvas: wheel to zoom, drag to pan, double-click to reset; hovering a point
 // shows its image (when the Images option is given), label, index and name
-// (PointNames); the
-// legend toggles classes on click (shift-click shows one class only); sliders
-// set point size and opacity. With Superclasses the legend lists the
+// (PointNames); the legend toggles classes on click (shift-click shows one
+// class only); sliders set point size and opacity. With Superclasses the legend lists the
 // classes under their superclasses (click a superclass to toggle all its
 // classes). It stays fluid with a million points: points are rasterised
 // in a pixel buffer larger than the view, which panning copies instead of
