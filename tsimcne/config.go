@@ -129,7 +129,8 @@ type Config struct {
 	Devices int `json:"-"`
 	// Log receives progress lines and messages; nil means os.Stdout.
 	Log io.Writer `json:"-"`
-	// EmbedBatchSize is the batch size used by Transform (default 500).
+	// EmbedBatchSize is the number of images Transform embeds per step
+	// (default: DefaultEmbedPixels' worth, 500 images of 32x32).
 	EmbedBatchSize int `json:"-"`
 	// OnEpoch, if set, is called after every epoch, once its checkpoint
 	// and history are written, with the model and the epoch's statistics:
@@ -361,10 +362,22 @@ func (c Config) withDefaults() Config {
 	if c.KeepCheckpoints == 0 {
 		c.KeepCheckpoints = 2
 	}
-	if c.EmbedBatchSize == 0 {
-		c.EmbedBatchSize = 500
-	}
 	return c
+}
+
+// DefaultEmbedPixels is the number of pixels Transform embeds per step when
+// Config.EmbedBatchSize is 0: 500 images of 32x32, 125 of 64x64, 55 of
+// 96x96, so that the memory of an embedding step does not grow with the
+// image size (ResNet-18 at 96 px took 8.5 GiB at 500 images a step).
+const DefaultEmbedPixels = 500 * 32 * 32
+
+// embedBatchSize returns the images per embedding step for images of h×w
+// pixels: Config.EmbedBatchSize, or DefaultEmbedPixels' worth (at least 8).
+func (c Config) embedBatchSize(h, w int) int {
+	if c.EmbedBatchSize > 0 {
+		return c.EmbedBatchSize
+	}
+	return max(8, DefaultEmbedPixels/max(1, h*w))
 }
 
 // BaseLearningRate returns the base learning rate in effect:

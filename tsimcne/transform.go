@@ -72,7 +72,7 @@ func (m *Model) embedExecutor() (*context.Exec, error) {
 	return e, nil
 }
 
-// embed runs the inference graph over ds in batches of EmbedBatchSize; the
+// embed runs the inference graph over ds in batches of embedBatchSize; the
 // last batch is padded to the full size, so one compiled graph serves all
 // batches (inference batch norm treats images independently).
 func (m *Model) embed(ds *data.Dataset, withFeatures bool) (out, features *embedding.Embedding, err error) {
@@ -89,8 +89,8 @@ func (m *Model) embed(ds *data.Dataset, withFeatures bool) (out, features *embed
 	if err != nil {
 		return nil, nil, err
 	}
-	bs := min(m.cfg.EmbedBatchSize, ds.N)
 	h, w := plain.OutputShape(ds)
+	bs := min(m.cfg.embedBatchSize(h, w), ds.N)
 	vl := plain.ViewLen(ds)
 	buf := make([]float32, bs*vl)
 	idx := make([]int, 0, bs)

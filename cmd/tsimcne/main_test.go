@@ -439,3 +439,14 @@ func TestMessagesSayWhatIsWrong(t *testing.T) {
 		t.Errorf("missing CIFAR-100 files: %s", r.stderr)
 	}
 }
+
+// TestMemoryMessage: the memory guard's message gives the sizes and what to
+// change.
+func TestMemoryMessage(t *testing.T) {
+	m := memoryMessage(22.5*1024, 24*1024)
+	for _, want := range []string{"22.5 GiB", "24.0 GiB", "-resume", "-batch", "-image-size"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("memory message lacks %q:\n%s", want, m)
+		}
+	}
+}
