@@ -30,13 +30,16 @@ func TestDevicesConfig(t *testing.T) {
 // (the pure-Go one), asking for devices fails at New with a message that
 // says what to use instead.
 func TestDevicesNeedShardingBackend(t *testing.T) {
-	b := backend.MustDefault()
+	b, err := backend.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.HasPrefix(b.Name(), "xla") {
 		t.Skip("the backend is XLA, which shards")
 	}
 	c := tinyConfig()
 	c.Devices = 1
-	_, err := New(c)
+	_, err = New(c)
 	if err == nil || !strings.Contains(err.Error(), "no sharded execution") || !strings.Contains(err.Error(), "xla") {
 		t.Fatalf("New with Devices=1 on %s: %v, want an error naming XLA", b.Name(), err)
 	}
@@ -118,7 +121,10 @@ func TestShardedStreamSplitsBatches(t *testing.T) {
 // It needs a backend with sharded execution (XLA); the pure-Go backend has
 // none, so it is skipped there.
 func TestDataParallelStepMatchesPlain(t *testing.T) {
-	b := backend.MustDefault()
+	b, err := backend.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := checkDevices(b, 1); err != nil {
 		t.Skipf("no sharded execution on this backend (%v); run with GOMLX_BACKEND=xla:cpu or xla:cuda and -tags xla", err)
 	}
