@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/gosimcne/gosimcne/plots"
+	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/history"
 )
 
@@ -82,6 +83,39 @@ func ExampleInteractive() {
 	defer os.Remove(path)
 	fmt.Println(len(page.HTML()) < 100_000)
 	// Output: true
+}
+
+// A page for a large collection: the images' thumbnails and their file
+// names go into files beside the page, loaded when a point is hovered, so
+// the page keeps the size of its points.
+func ExampleThumbnailFolder() {
+	xy, labels, names := embedding()
+	images := &data.Dataset{Name: "toy", N: len(labels), Height: 8, Width: 8, Channels: 3,
+		Images: make([]uint8, len(labels)*8*8*3)}
+	files := make([]string, len(labels))
+	for i := range files {
+		files[i] = fmt.Sprintf("%s/img%03d.png", names[labels[i]], i)
+	}
+	dir, err := os.MkdirTemp("", "toy-run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	page, err := plots.Interactive(xy, labels, names, plots.Images(images), plots.PointNames(files),
+		plots.ThumbnailFolder(filepath.Join(dir, "map_files"), "map_files"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := page.Save(filepath.Join(dir, "map.html")); err != nil {
+		log.Fatal(err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "map_files"))
+	for _, e := range ents {
+		fmt.Println(e.Name())
+	}
+	// Output:
+	// names-0000.js
+	// thumbs-0000.jpg
 }
 
 func ExampleHistory() {

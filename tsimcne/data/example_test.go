@@ -3,6 +3,7 @@ package data_test
 import (
 	"fmt"
 	"log"
+	"math/rand/v2"
 
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 )
@@ -43,4 +44,24 @@ func ExampleLoadImageFolder() {
 		log.Fatal(err)
 	}
 	fmt.Println(ds.N, ds.ClassNames, ds.Files[0])
+}
+
+// Hold 1 000 images of a prepared folder out, without copying pixels into
+// memory: the split is written in its order into a second prepared file,
+// and the two parts are slices of its mapping.
+func ExamplePrepareSubset() {
+	all, err := data.LoadImageFolderCached("/path/to/photos", "/path/to/cache", data.WithSize(64))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer all.Close()
+	order := rand.Perm(all.N) // reference images first, then the held-out ones
+	split, err := data.PrepareSubset(all.Dataset, order, "/path/to/cache/split.gsd")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer split.Close()
+	reference, _ := split.Slice(0, split.N-1000)
+	heldOut, _ := split.Slice(split.N-1000, split.N)
+	fmt.Println(reference.N, heldOut.N, heldOut.Mapped())
 }
