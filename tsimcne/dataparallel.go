@@ -61,12 +61,25 @@ type shardedStream struct {
 	devices []backends.DeviceNum
 }
 
-// newShardedStream shards s's batches over the first n devices.
-func newShardedStream(s *viewStream, n int) (*shardedStream, error) {
-	mesh, err := distributed.NewDeviceMesh([]int{n}, []string{BatchAxis})
-	if err != nil {
-		return nil, fmt.Errorf("Fit: device mesh of %d devices: %w", n, err)
+// deviceMesh returns the model's device mesh over its first n devices,
+// made on first use.
+func (m *Model) deviceMesh(n int) (*distributed.DeviceMesh, error) {
+	if m.mesh == nil {
+		mesh, err := distributed.NewDeviceMesh([]int{n}, []string{BatchAxis})
+		if err != nil {
+			return nil, fmt.Errorf("Fit: device mesh of %d devices: %w", n, err)
+		}
+		m.mesh = mesh
 	}
+	if m.mesh.NumDevices() != n {
+		return nil, fmt.Errorf("Fit: the model trains over %d devices, not %d", m.mesh.NumDevices(), n)
+	}
+	return m.mesh, nil
+}
+
+// newShardedStream shards s's batches over mesh's devices.
+func newShardedStream(s *viewStream, mesh *distributed.DeviceMesh) (*shardedStream, error) {
+	n := mesh.NumDevices()
 	spec, err := distributed.BuildSpec(mesh).S(BatchAxis).Done()
 	if err != nil {
 		return nil, fmt.Errorf("Fit: sharding spec: %w", err)

@@ -65,7 +65,15 @@ func TestShardedStreamSplitsBatches(t *testing.T) {
 	for _, tc := range []struct{ devices, batches int }{{1, 3}, {2, 3}, {8, 3}} {
 		// 20 images in batches of 8: the last batch of 4 images has 8 views.
 		cfg.Devices = tc.devices
-		s, err := newShardedStream(newViewStream(ds, aug, cfg, 1, Position{Stage: 1}), tc.devices)
+		m := &Model{}
+		mesh, err := m.deviceMesh(tc.devices)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := m.deviceMesh(tc.devices); err != nil || again != mesh {
+			t.Fatalf("the model's second mesh is another one (%v): stages must share it", err)
+		}
+		s, err := newShardedStream(newViewStream(ds, aug, cfg, 1, Position{Stage: 1}), mesh)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,11 +121,12 @@ func TestShardedStreamSplitsBatches(t *testing.T) {
 	}
 }
 
-// TestDataParallelStepMatchesPlain trains one step of the same global
-// batch from the same weights on the plain path and sharded over the
-// backend's devices (a one-device mesh where it has one), and checks that
-// the loss and the updated weights agree (at learning rate 1, with the
-// momentum buffer empty, the update is the gradient plus weight decay).
+// TestDataParallelStepMatchesPlain trains all three stages on the sharded
+// path, then one step of the same global batch from the same weights on
+// the plain path and sharded over the backend's devices (a one-device mesh
+// where it has one), and checks that the loss and the updated weights
+// agree (at learning rate 1, with the momentum buffer empty, the update is
+// the gradient plus weight decay).
 // It needs a backend with sharded execution (XLA); the pure-Go backend has
 // none, so it is skipped there.
 func TestDataParallelStepMatchesPlain(t *testing.T) {
@@ -148,6 +157,22 @@ func TestDataParallelStepMatchesPlain(t *testing.T) {
 		}
 		return m.History()[0].Loss, weights(t, m)
 	}
+	// All three stages on the sharded path (each stage compiles its step
+	// on the model's one mesh), then the map from the single-device
+	// embedding.
+	c := tinyConfig()
+	c.BatchSize, c.Epochs, c.Devices = 32, [3]int{1, 1, 1}, n
+	m, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(ds); err != nil {
+		t.Fatalf("three stages over %d devices: %v", n, err)
+	}
+	if _, err := m.Transform(ds); err != nil {
+		t.Fatalf("the map after sharded training: %v", err)
+	}
+
 	loss0, w0 := run(0)
 	for _, devices := range []int{1, n} {
 		loss, w := run(devices)

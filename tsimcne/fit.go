@@ -206,7 +206,11 @@ func (m *Model) newStageRun(ctx stdctx.Context, ds *data.Dataset, aug *augment.A
 	s.stream.prefetch = m.cfg.Prefetch.on(accelerator)
 	s.feed = s.stream
 	if m.cfg.Devices > 0 {
-		if s.feed, err = newShardedStream(s.stream, m.cfg.Devices); err != nil {
+		mesh, err := m.deviceMesh(m.cfg.Devices)
+		if err != nil {
+			return nil, err
+		}
+		if s.feed, err = newShardedStream(s.stream, mesh); err != nil {
 			return nil, err
 		}
 	}

@@ -46,6 +46,7 @@ import (
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/distributed"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -72,6 +73,11 @@ type Model struct {
 	log     io.Writer
 
 	embedExec map[int]*context.Exec // by head width
+
+	// mesh is the device mesh of data-parallel training (Config.Devices),
+	// made once: the variables' sharding specs refer to it, so every
+	// stage's executable must use the same one.
+	mesh *distributed.DeviceMesh
 
 	// afterStep, if set (tests), is called after every training step with
 	// the position of the next step.
