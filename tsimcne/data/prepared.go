@@ -275,29 +275,65 @@ func PrepareImageFolder(dir, path string, opts ...FolderOption) (*Prepared, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	wrap := func(err error) error { return fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err) }
+	err = writeFileAtomically(path, wrap, func(tmp *os.File) error {
+		s := cfg.size
+		rec := s * s * 3
+		// Size the file up front (sparse), so the workers' writes do not extend it.
+		if err := tmp.Truncate(PreparedHeaderSize + int64(len(files))*int64(rec)); err != nil {
+			return wrap(err)
 		}
-	}()
+		errs, err := decodeImages(files, &cfg, func(i int, rgb []byte) error {
+			if _, err := tmp.WriteAt(rgb, PreparedHeaderSize+int64(i)*int64(rec)); err != nil {
+				return fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		kept, err := sortOutBadImages("PrepareImageFolder", dir, files, errs, &cfg)
+		if err != nil {
+			return err
+		}
+		// Drop the bad files, moving the later records down one at a time.
+		idx := preparedIndex{Name: filepath.Base(filepath.Clean(dir)), Dir: dir, ClassNames: classes,
+			Total: len(files), Fingerprint: fp, Options: options}
+		for i, err := range errs {
+			if err != nil {
+				idx.Skipped = append(idx.Skipped, preparedSkip{File: rels[i], Err: err.Error()})
+			}
+		}
+		buf := make([]byte, rec)
+		for k, i := range kept {
+			if k != i {
+				if _, err := tmp.ReadAt(buf, PreparedHeaderSize+int64(i)*int64(rec)); err != nil {
+					return fmt.Errorf("data: PrepareImageFolder(%s): reading back %s: %w", dir, tmp.Name(), err)
+				}
+				if _, err := tmp.WriteAt(buf, PreparedHeaderSize+int64(k)*int64(rec)); err != nil {
+					return fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
+				}
+			}
+			idx.Files = append(idx.Files, rels[i])
+			if labels != nil {
+				idx.Labels = append(idx.Labels, labels[i])
+			}
+		}
+		keep := len(kept)
 
-	s := cfg.size
-	rec := s * s * 3
-	// Size the file up front (sparse), so the workers' writes do not extend it.
-	if err := tmp.Truncate(PreparedHeaderSize + int64(len(files))*int64(rec)); err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err)
-	}
-	errs, err := decodeImages(files, &cfg, func(i int, rgb []byte) error {
-		if _, err := tmp.WriteAt(rgb, PreparedHeaderSize+int64(i)*int64(rec)); err != nil {
+		index, err := json.Marshal(&idx)
+		if err != nil {
+			return fmt.Errorf("data: PrepareImageFolder(%s): index: %w", dir, err)
+		}
+		indexOff := int64(PreparedHeaderSize) + int64(keep)*int64(rec)
+		if _, err := tmp.WriteAt(index, indexOff); err != nil {
+			return fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
+		}
+		if err := tmp.Truncate(indexOff + int64(len(index))); err != nil {
+			return wrap(err)
+		}
+		hdr := encodePreparedHeader(keep, s, s, 3, indexOff, index)
+		if _, err := tmp.WriteAt(hdr, 0); err != nil {
 			return fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
 		}
 		return nil
@@ -305,63 +341,40 @@ func PrepareImageFolder(dir, path string, opts ...FolderOption) (*Prepared, erro
 	if err != nil {
 		return nil, err
 	}
-	kept, err := sortOutBadImages("PrepareImageFolder", dir, files, errs, &cfg)
-	if err != nil {
-		return nil, err
-	}
-	// Drop the bad files, moving the later records down one at a time.
-	idx := preparedIndex{Name: filepath.Base(filepath.Clean(dir)), Dir: dir, ClassNames: classes,
-		Total: len(files), Fingerprint: fp, Options: options}
-	for i, err := range errs {
-		if err != nil {
-			idx.Skipped = append(idx.Skipped, preparedSkip{File: rels[i], Err: err.Error()})
-		}
-	}
-	buf := make([]byte, rec)
-	for k, i := range kept {
-		if k != i {
-			if _, err := tmp.ReadAt(buf, PreparedHeaderSize+int64(i)*int64(rec)); err != nil {
-				return nil, fmt.Errorf("data: PrepareImageFolder(%s): reading back %s: %w", dir, tmp.Name(), err)
-			}
-			if _, err := tmp.WriteAt(buf, PreparedHeaderSize+int64(k)*int64(rec)); err != nil {
-				return nil, fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
-			}
-		}
-		idx.Files = append(idx.Files, rels[i])
-		if labels != nil {
-			idx.Labels = append(idx.Labels, labels[i])
-		}
-	}
-	keep := len(kept)
-
-	index, err := json.Marshal(&idx)
-	if err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): index: %w", dir, err)
-	}
-	indexOff := int64(PreparedHeaderSize) + int64(keep)*int64(rec)
-	if _, err := tmp.WriteAt(index, indexOff); err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
-	}
-	if err := tmp.Truncate(indexOff + int64(len(index))); err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err)
-	}
-	hdr := encodePreparedHeader(keep, s, s, 3, indexOff, index)
-	if _, err := tmp.WriteAt(hdr, 0); err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): writing %s: %w", dir, tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		done = true
-		return nil, fmt.Errorf("data: PrepareImageFolder(%s): %w", dir, err)
-	}
-	done = true
 	return OpenPrepared(path)
+}
+
+// writeFileAtomically writes path through a temporary file beside it (its
+// folder created if needed) that write fills: synced and renamed into place
+// when write succeeds, removed otherwise, so that path never holds a
+// partial file. write's errors are returned as they are, this function's
+// own ones through wrap.
+func writeFileAtomically(path string, wrap func(error) error, write func(tmp *os.File) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return wrap(err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return wrap(err)
+	}
+	err = write(tmp)
+	if err == nil {
+		if err = tmp.Sync(); err != nil {
+			err = wrap(err)
+		}
+	}
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = wrap(cerr)
+	}
+	if err == nil {
+		if rerr := os.Rename(tmp.Name(), path); rerr != nil {
+			err = wrap(rerr)
+		}
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // encodePreparedHeader returns the PreparedHeaderSize bytes of a header.
@@ -617,9 +630,10 @@ func LoadImageFolderCached(dir, cacheDir string, opts ...FolderOption) (*Prepare
 // are set on the result but not stored in the file). The file is written to
 // a temporary name and renamed, so path never holds a partial file.
 func PrepareSubset(ds *Dataset, indices []int, path string) (*Prepared, error) {
-	fail := func(err error) (*Prepared, error) {
-		return nil, fmt.Errorf("data: PrepareSubset(%s, %d images, %s): %w", ds.Name, len(indices), path, err)
+	wrap := func(err error) error {
+		return fmt.Errorf("data: PrepareSubset(%s, %d images, %s): %w", ds.Name, len(indices), path, err)
 	}
+	fail := func(err error) (*Prepared, error) { return nil, wrap(err) }
 	if len(indices) == 0 {
 		return fail(errors.New("no images"))
 	}
@@ -646,40 +660,26 @@ func PrepareSubset(ds *Dataset, indices []int, path string) (*Prepared, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fail(err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fail(err)
-	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name()) // fails harmlessly once renamed
-	}()
 	s := ds.ImageSize()
 	indexOff := int64(PreparedHeaderSize) + int64(len(indices))*int64(s)
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	w.Write(encodePreparedHeader(len(indices), ds.Height, ds.Width, ds.Channels, indexOff, index))
-	pages := NewPageReleaser(ds, false)
-	for _, i := range indices {
-		w.Write(ds.Image(i))
-		if err := pages.Read(1, i); err != nil {
-			return fail(err)
+	err = writeFileAtomically(path, wrap, func(tmp *os.File) error {
+		w := bufio.NewWriterSize(tmp, 1<<20)
+		w.Write(encodePreparedHeader(len(indices), ds.Height, ds.Width, ds.Channels, indexOff, index))
+		pages := NewPageReleaser(ds, false)
+		for _, i := range indices {
+			w.Write(ds.Image(i))
+			if err := pages.Read(1, i); err != nil {
+				return wrap(err)
+			}
 		}
-	}
-	w.Write(index)
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fail(err)
+		w.Write(index)
+		if err := w.Flush(); err != nil {
+			return wrap(err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	p, err := OpenPrepared(path)
 	if err != nil {
