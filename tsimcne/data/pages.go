@@ -10,10 +10,9 @@ import (
 // map of the file (or, where there is no mmap, a buffer).
 type mappedPages struct {
 	mu      sync.RWMutex
-	b       []byte // nil once unmapped
-	mapped  bool
+	b       []byte             // nil once unmapped
 	unmap   func([]byte) error // nil: nothing to unmap
-	release func([]byte) error // nil: nothing to release
+	release func([]byte) error // nil: nothing to release (not a memory map)
 }
 
 // close unmaps the pages; later releases do nothing.
@@ -51,7 +50,7 @@ func (m *mappedPages) releaseBytes(lo, hi int) error {
 // Mapped reports whether d's images are a memory map of a file (a Prepared
 // dataset on Unix, or a copy sharing its images such as WithClassNames
 // returns) rather than memory of the process.
-func (d *Dataset) Mapped() bool { return d.pages != nil && d.pages.mapped }
+func (d *Dataset) Mapped() bool { return d.pages != nil && d.pages.release != nil }
 
 // ReleasePages tells d that the images [lo, hi) will not be read again soon.
 // For a mapped dataset (Mapped) their pages stop counting in the process's

@@ -23,7 +23,7 @@ func mapRecords(f *os.File, offset, length int64) (*mappedPages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memory-mapping %d bytes of pixels: %w", length, err)
 	}
-	return &mappedPages{b: b[:length:length], mapped: true,
+	return &mappedPages{b: b[:length:length],
 		unmap:   func(b []byte) error { return syscall.Munmap(b) },
 		release: releaseMapped}, nil
 }
