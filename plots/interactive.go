@@ -193,6 +193,12 @@ func Interactive(xy []float32, labels []int, classNames []string, opts ...Option
 		}
 		d.Highlight = append(d.Highlight, [2]any{i, text})
 	}
+	if c.thumbDir != "" {
+		// ThumbnailFolder: the sheets and names files go here.
+		if err := os.MkdirAll(c.thumbDir, 0o755); err != nil {
+			return nil, fmt.Errorf("plots: thumbnail folder: %w", err)
+		}
+	}
 	if err := pointNames(&d, c); err != nil {
 		return nil, err
 	}
@@ -239,9 +245,6 @@ func pointNames(d *pageData, c *config) error {
 		d.Names = names
 		return nil
 	}
-	if err := os.MkdirAll(c.thumbDir, 0o755); err != nil {
-		return fmt.Errorf("plots: thumbnail folder: %w", err)
-	}
 	d.NamesPer = namesPerFile
 	for k := 0; k*namesPerFile < len(names); k++ {
 		chunk, err := json.Marshal(names[k*namesPerFile : min(len(names), (k+1)*namesPerFile)])
@@ -274,11 +277,6 @@ func spriteSheets(c *config) (*thumbSheets, error) {
 	const cols, rowsPerSheet = 64, 64
 	per := cols * rowsPerSheet
 	t := &thumbSheets{Size: size, Cols: cols, PerSheet: per}
-	if c.thumbDir != "" {
-		if err := os.MkdirAll(c.thumbDir, 0o755); err != nil {
-			return nil, fmt.Errorf("plots: thumbnail folder: %w", err)
-		}
-	}
 	// A memory-mapped collection (a prepared image folder) is read in order
 	// with its pages released behind, so that its size does not count.
 	pages := data.NewPageReleaser(ds, true)
