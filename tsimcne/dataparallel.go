@@ -88,7 +88,6 @@ func newShardedStream(s *viewStream, mesh *distributed.DeviceMesh) (*shardedStre
 	for i := range devices {
 		devices[i] = backends.DeviceNum(i)
 	}
-	s.device = nil // the shards are copied to their devices by the step
 	return &shardedStream{viewStream: s, spec: spec, devices: devices}, nil
 }
 

@@ -200,7 +200,8 @@ func (m *Model) newStageRun(ctx stdctx.Context, ds *data.Dataset, aug *augment.A
 	s.trainer = train.NewTrainer(m.backend, m.ctx, modelFn, lossFn, s.opt, nil, nil)
 	s.stream = newViewStream(ds, aug, m.cfg, stage, pos)
 	accelerator := !m.backend.HasSharedBuffers()
-	if accelerator {
+	if accelerator && m.cfg.Devices == 0 {
+		// Sharded, the step copies each shard to its device instead.
 		s.stream.device = m.backend
 	}
 	s.stream.prefetch = m.cfg.Prefetch.on(accelerator)
