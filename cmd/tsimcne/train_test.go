@@ -30,6 +30,17 @@ func tinyTrainArgs(dataDir, out string) []string {
 		"-image-size", "16", "-batch", "16", "-epochs", "1,1,1", "-k", "5", "-progress", "lines"}
 }
 
+// splitImages writes a labelled image folder with train/ and test/ splits
+// (3 classes of 16x16 images, 16 and 8 per class) into root/shapes and
+// returns it, for tinyTrainArgs.
+func splitImages(t *testing.T, root string) string {
+	t.Helper()
+	images := filepath.Join(root, "shapes")
+	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
+	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	return images
+}
+
 // TestTrainLifecycle trains once through everything a user meets: an
 // interrupt (exit 130 with a checkpoint), the refusal to overwrite it, the
 // resume that finishes training and writes every output, a resume of the
@@ -37,9 +48,7 @@ func tinyTrainArgs(dataDir, out string) []string {
 // on the run folder.
 func TestTrainLifecycle(t *testing.T) {
 	root := t.TempDir()
-	images := filepath.Join(root, "shapes")
-	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
-	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	images := splitImages(t, root)
 	out := filepath.Join(root, "run")
 	args := tinyTrainArgs(images, out)
 
@@ -306,9 +315,7 @@ func TestApplyConfigScalesRate(t *testing.T) {
 // map pictures are skipped with a note, but the training curves are drawn.
 func TestTrainStage1HistoryOnly(t *testing.T) {
 	root := t.TempDir()
-	images := filepath.Join(root, "shapes")
-	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
-	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	images := splitImages(t, root)
 	out := filepath.Join(root, "run")
 	r := runCmd(t, append(tinyTrainArgs(images, out), "-epochs", "2,0,0")...)
 	r.wantCode(t, exitOK)
@@ -326,9 +333,7 @@ func TestTrainStage1HistoryOnly(t *testing.T) {
 // model file and embeds images with that file.
 func TestTrainAnnealedAndExport(t *testing.T) {
 	root := t.TempDir()
-	images := filepath.Join(root, "shapes")
-	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
-	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	images := splitImages(t, root)
 	out := filepath.Join(root, "run")
 	r := runCmd(t, append(tinyTrainArgs(images, out), "-schedule", "annealed", "-epochs", "3,0,0",
 		"-map-kernel", "t:0.7", "-exaggeration", "2", "-learn-dof")...)
@@ -418,9 +423,7 @@ func TestMomentumDecayFlags(t *testing.T) {
 // pre-training, or its data, are refused before anything is written.
 func TestTrainPretrained(t *testing.T) {
 	root := t.TempDir()
-	images := filepath.Join(root, "shapes")
-	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
-	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	images := splitImages(t, root)
 	pre := filepath.Join(root, "pre")
 	runCmd(t, append(tinyTrainArgs(images, pre), "-epochs", "2,0,0", "-pictures=false")...).wantCode(t, exitOK)
 

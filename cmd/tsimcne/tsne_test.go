@@ -63,9 +63,7 @@ func TestTSNECommand(t *testing.T) {
 // reference images first, and scores them by the run's own split.
 func TestTSNEOfARun(t *testing.T) {
 	root := t.TempDir()
-	images := filepath.Join(root, "shapes")
-	fakedata.WriteImageFolder(t, filepath.Join(images, "train"), 3, 16, 16, 1)
-	fakedata.WriteImageFolder(t, filepath.Join(images, "test"), 3, 8, 16, 2)
+	images := splitImages(t, root)
 	run := filepath.Join(root, "run")
 	runCmd(t, append(tinyTrainArgs(images, run), "-pictures=false")...).wantCode(t, exitOK)
 	dst := filepath.Join(root, "tsne.csv")
