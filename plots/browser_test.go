@@ -68,22 +68,14 @@ func TestBrowserRendersPage(t *testing.T) {
 	// lower left; opaque points so that their centres have the exact colour.
 	xy, labels, names := blobs(3, 400, 41)
 	ds := solidImages(labels)
-	page, err := Interactive(xy, labels, names, Images(ds), PointRadius(3), Alpha(1), Title("browser test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "map.html")
-	if err := page.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	url := pageURL(t, t.TempDir(), xy, labels, names, Images(ds), PointRadius(3), Alpha(1), Title("browser test"))
 	pal := paletteNRGBA(3)
 
-	img := screenshot(t, b, "file://"+path)
+	img := screenshot(t, b, url)
 	if b := img.Bounds(); b.Dx() != 800 || b.Dy() != 600 {
 		t.Fatalf("screenshot is %v", b)
 	}
-	// The plot is left of the 190 px legend panel, below the header.
-	plotR := image.Rect(0, 50, 800-192, 600)
+	plotR := plotRect
 	mid := (plotR.Min.X + plotR.Max.X) / 2
 	right := image.Rect(mid, plotR.Min.Y, plotR.Max.X, plotR.Max.Y)
 	upperLeft := image.Rect(plotR.Min.X, plotR.Min.Y, mid, 325)
@@ -109,7 +101,7 @@ func TestBrowserRendersPage(t *testing.T) {
 
 	// Hide class 1, hover a point of class 2: class 1 vanishes from the
 	// plot and the tooltip shows the point's image (solid colour, 96 px).
-	img = screenshot(t, b, "file://"+path+"#hide=1&point=900")
+	img = screenshot(t, b, url+"#hide=1&point=900")
 	if n := countIn(img, plotR, pal[1], 4); n > 0 {
 		t.Errorf("hidden class 1 still has %d pixels in the plot", n)
 	}
@@ -127,22 +119,35 @@ func TestBrowserRendersPage(t *testing.T) {
 	for i := range files {
 		files[i] = fmt.Sprintf("photos/img-%05d.jpg", i)
 	}
-	page, err = Interactive(xy, labels, names, Images(ds), PointRadius(3), Alpha(1), PointNames(files),
+	url = pageURL(t, dir, xy, labels, names, Images(ds), PointRadius(3), Alpha(1), PointNames(files),
 		ThumbnailFolder(filepath.Join(dir, "map_files"), "map_files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := page.Save(filepath.Join(dir, "map.html")); err != nil {
-		t.Fatal(err)
-	}
-	img = screenshot(t, b, "file://"+filepath.Join(dir, "map.html")+"#point=900")
+	img = screenshot(t, b, url+"#point=900")
 	if n := countIn(img, plotR, classImageColor(2), 12); n < 80*80 {
 		t.Errorf("hover thumbnail from a sheet file: %d pixels of image colour %v, want >= %d", n, classImageColor(2), 80*80)
 	}
 	// The tooltip names the point, from the names file loaded on hover.
-	if dom := dumpDOM(t, b, "file://"+filepath.Join(dir, "map.html")+"#point=900"); !strings.Contains(dom, files[900]) {
+	if dom := dumpDOM(t, b, url+"#point=900"); !strings.Contains(dom, files[900]) {
 		t.Errorf("the tooltip of point 900 lacks its name %q", files[900])
 	}
+}
+
+// plotRect is where the page draws the map in an 800×600 window: below the
+// header, left of the 190 px legend panel.
+var plotRect = image.Rect(0, 50, 800-192, 600)
+
+// pageURL builds the interactive page of the points with opts, saves it as
+// dir/map.html and returns its file:// URL.
+func pageURL(t *testing.T, dir string, xy []float32, labels []int, names []string, opts ...Option) string {
+	t.Helper()
+	page, err := Interactive(xy, labels, names, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "map.html")
+	if err := page.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return "file://" + path
 }
 
 // needBrowser returns the Chromium to test with, or skips (fails with
@@ -167,21 +172,14 @@ func needBrowser(t *testing.T) string {
 func TestBrowserPansLargeMap(t *testing.T) {
 	b := needBrowser(t)
 	xy, labels, names := blobs(3, 100000/3, 43)
-	page, err := Interactive(xy, labels, names, Alpha(1), Title("pan test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "map.html")
-	if err := page.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	url := pageURL(t, t.TempDir(), xy, labels, names, Alpha(1), Title("pan test"))
 	pal := paletteNRGBA(3)
-	plotR := image.Rect(0, 50, 800-192, 600)
+	plotR := plotRect
 	centre := image.Rect(plotR.Min.X+150, plotR.Min.Y+150, plotR.Max.X-150, plotR.Max.Y-150)
 
 	// Class 0's blob is at (10, 0); centred at 3x the fitted zoom, it fills
 	// the middle, and the other blobs (10 units away) leave the screen.
-	img := screenshot(t, b, "file://"+path+"#view=10,0,3")
+	img := screenshot(t, b, url+"#view=10,0,3")
 	if n := countIn(img, centre, pal[0], 4); n < 5000 {
 		t.Errorf("#view=10,0,3: %d pixels of class 0 in the middle, want >= 5000: the view did not move there", n)
 	}
@@ -191,7 +189,7 @@ func TestBrowserPansLargeMap(t *testing.T) {
 		}
 	}
 
-	r, err := browser.ReadPageBench(dumpDOM(t, b, "file://"+path+"#bench=20"))
+	r, err := browser.ReadPageBench(dumpDOM(t, b, url+"#bench=20"))
 	if err != nil {
 		t.Fatal(err)
 	}
