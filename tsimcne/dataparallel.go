@@ -2,7 +2,6 @@ package tsimcne
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/distributed"
@@ -43,7 +42,7 @@ func checkDevices(b backends.Backend, devices int) error {
 	if devices <= 0 {
 		return nil
 	}
-	if !strings.HasPrefix(b.Name(), "xla") {
+	if !backend.IsXLA(b) {
 		return fmt.Errorf("tsimcne: data-parallel training over %s: the %s backend has no sharded execution; "+
 			"use XLA (build with -tags xla, GOMLX_BACKEND=xla:cuda), or leave Devices at 0", count(devices, "device"), b.Name())
 	}

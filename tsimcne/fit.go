@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -24,6 +23,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gosimcne/gosimcne/tsimcne/augment"
+	"github.com/gosimcne/gosimcne/tsimcne/backend"
 	"github.com/gosimcne/gosimcne/tsimcne/data"
 	"github.com/gosimcne/gosimcne/tsimcne/model"
 	"github.com/gosimcne/gosimcne/tsimcne/optim"
@@ -318,7 +318,7 @@ func (s *stageRun) attachProgressBar() {
 // run trains the stage's remaining steps.
 func (s *stageRun) run(ds *data.Dataset, pos Position) error {
 	m := s.m
-	if strings.HasPrefix(m.backend.Name(), "xla") {
+	if backend.IsXLA(m.backend) {
 		// XLA compiles for a minute or more (ResNet-18 on an H100: 36 s per
 		// batch shape), which looks like a hang without a word.
 		again := ""

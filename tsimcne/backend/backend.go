@@ -167,5 +167,9 @@ func MustDefault() backends.Backend {
 	return b
 }
 
+// IsXLA reports whether b is an XLA backend (GoMLX's "xla", on a CPU or
+// GPU plugin): it compiles each graph once, at length, and can shard.
+func IsXLA(b backends.Backend) bool { return strings.HasPrefix(b.Name(), "xla") }
+
 // XLALinked reports whether this binary was built with the XLA backend.
 func XLALinked() bool { return xlaLinked }
