@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -62,13 +63,7 @@ func Guard(limitMiB float64, interval time.Duration, onExceed func(rssMiB float6
 			}
 		}
 	}()
-	stopped := false
-	return func() {
-		if !stopped {
-			stopped = true
-			close(done)
-		}
-	}
+	return sync.OnceFunc(func() { close(done) })
 }
 
 // PeakRSSMiB returns the process's peak resident set size (VmHWM in
